@@ -1,0 +1,119 @@
+"""Health: a real connection with the configured credentials and a `SELECT 1`.
+
+An open port is not health. The wait loop takes its clock and sleep as arguments so tests
+never sleep, and it gives up at once on failures that waiting cannot fix (wrong password,
+missing database, unknown host).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dbtasks.errors import HealthError
+from dbtasks.urls import Endpoint
+
+REFUSED = "connection refused"
+AUTH_FAILED = "authentication failed"
+DB_MISSING = "database missing"
+HOST_UNKNOWN = "host not found"
+TIMED_OUT = "timed out"
+STARTING = "server starting"
+
+# Substrings of libpq / server messages, in the order they are checked.
+_REASONS = (
+    ("password authentication failed", AUTH_FAILED),
+    ("no pg_hba.conf entry", AUTH_FAILED),
+    ('role "', AUTH_FAILED),
+    ("does not exist", DB_MISSING),
+    ("could not translate host name", HOST_UNKNOWN),
+    ("Name or service not known", HOST_UNKNOWN),
+    ("the database system is", STARTING),
+    ("Connection refused", REFUSED),
+    ("timeout expired", TIMED_OUT),
+)
+PERMANENT = frozenset({AUTH_FAILED, DB_MISSING, HOST_UNKNOWN})
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    server_version: str
+    connect_ms: float
+    latency_ms: float
+
+
+def classify(message: str) -> str:
+    """Map a connection error message onto one of the reasons above."""
+    for needle, reason in _REASONS:
+        if needle in message:
+            return reason
+    return REFUSED if "could not connect" in message else TIMED_OUT
+
+
+def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
+    """One attempt: connect, `SELECT 1`, read the server version."""
+    import psycopg2
+
+    started = time.perf_counter()
+    try:
+        conn = psycopg2.connect(
+            **endpoint.connect_kwargs(),
+            connect_timeout=max(1, round(connect_timeout)),
+            application_name="dbtasks health",
+        )
+    except psycopg2.OperationalError as exc:
+        raise _error(endpoint, classify(str(exc)), str(exc)) from None
+    try:
+        connected = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+            latency = time.perf_counter() - connected
+            cur.execute("SHOW server_version")
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    version = str(row[0]).split(" ")[0] if row else "unknown"
+    return HealthReport(version, (connected - started) * 1000, latency * 1000)
+
+
+def wait_healthy(
+    endpoint: Endpoint,
+    timeout: float,
+    *,
+    interval: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    attempt: Callable[[Endpoint, float], HealthReport] = probe,
+) -> HealthReport:
+    """Probe until healthy, a permanent failure, or `timeout` seconds have passed."""
+    deadline = clock() + timeout
+    while True:
+        remaining = deadline - clock()
+        try:
+            return attempt(endpoint, min(5.0, max(remaining, 1.0)))
+        except HealthError as exc:
+            if exc.reason in PERMANENT:
+                raise
+            reason = REFUSED if exc.reason == REFUSED else TIMED_OUT
+        if clock() + interval > deadline:
+            raise _error(endpoint, reason, f"no answer within {timeout:g}s") from None
+        sleep(interval)
+
+
+def _error(endpoint: Endpoint, reason: str, detail: str) -> HealthError:
+    where = f"{endpoint.host}:{endpoint.port}"
+    if reason == AUTH_FAILED:
+        return HealthError(
+            f"authentication failed for user {endpoint.user!r} at {where}", reason,
+            "check DB_USER and DB_PASS (a native cluster keeps the password it was created "
+            "with: `inv stack.down --destroy` recreates it)")
+    if reason == DB_MISSING:
+        return HealthError(f"database {endpoint.database!r} does not exist at {where}", reason,
+                           "run `inv stack.up` (native creates it) or check DB_NAME")
+    if reason == HOST_UNKNOWN:
+        return HealthError(f"host {endpoint.host!r} not found", reason, "check DB_HOST")
+    detail = detail.strip().splitlines()[-1].strip() if detail.strip() else reason
+    return HealthError(f"cannot reach {where}: {reason} ({detail})", reason,
+                       "run `inv stack.up`, or check DB_HOST and DB_PORT")

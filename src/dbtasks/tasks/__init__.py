@@ -1,0 +1,15 @@
+"""The task tree: `db.*`, `stack.*` and the developer tasks at the root.
+
+Only light modules are imported here; SQLAlchemy, Alembic and rich load inside the tasks
+that use them, so `inv --list` stays fast.
+"""
+
+from __future__ import annotations
+
+from invoke import Collection
+
+from dbtasks.tasks import db, dev, stack
+
+namespace = Collection(dev.test, dev.lint, dev.fmt)
+namespace.add_collection(db.namespace)
+namespace.add_collection(stack.namespace)

@@ -1,0 +1,68 @@
+"""Where library exceptions become exit codes: the only place that does."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from invoke.exceptions import Exit
+
+from dbtasks.console import Console
+from dbtasks.errors import DbTasksError, ExitCode, Refused
+from dbtasks.settings import Settings, load_settings
+from dbtasks.urls import MASK
+
+
+@dataclass
+class Run:
+    """What one command works with: its settings, built once, and its console."""
+
+    console: Console
+    flags: dict[str, Any]
+    _settings: Settings | None = field(default=None, init=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.flags)
+        return self._settings
+
+
+@contextmanager
+def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
+    """Run a task body; turn DbTasksError and Ctrl-C into a one-line message and exit code."""
+    run = Run(Console(json_mode=json_mode), flags)
+    try:
+        yield run
+    except DbTasksError as exc:
+        raise Exit(_scrub(f"error: {exc.render()}", run), int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        raise Exit("interrupted", int(ExitCode.INTERRUPTED)) from None
+
+
+def _scrub(text: str, run: Run) -> str:
+    """Defence in depth: messages are built without secrets, but never let one through."""
+    endpoint = run._settings.endpoint if run._settings else None
+    if endpoint is None or len(endpoint.password) < 8:
+        # Short passwords are likely to be ordinary words ("postgres") found in messages.
+        return text
+    for form in {endpoint.password, quote(endpoint.password, safe="")}:
+        text = text.replace(form, MASK)
+    return text
+
+
+def confirm(console: Console, action: str, yes: bool) -> None:
+    """Proceed with `--yes`; ask on a terminal (default No); otherwise refuse (exit 4)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused(f"refusing to {action} without --yes (stdin is not a terminal)",
+                      "re-run with --yes")
+    console.line(f"This will {action}.", style="bold yellow")
+    answer = input("Continue? [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise Refused(f"cancelled: did not {action}")

@@ -1,0 +1,68 @@
+"""`inv stack.*`: start, stop, inspect the database stack."""
+
+from __future__ import annotations
+
+from invoke import Collection, Context, task
+
+from dbtasks.errors import ConfigError
+from dbtasks.tasks._boundary import command, confirm
+
+JSON_HELP = "print machine-readable JSON instead of text"
+
+
+@task(help={"timeout": "seconds to wait for a healthy database (default: DB_HEALTH_TIMEOUT)"})
+def up(c: Context, timeout: str | None = None) -> None:
+    """Start the local Postgres stack and wait until it answers a query."""
+    from dbtasks.stack import get_stack
+
+    with command(health_timeout=timeout) as run:
+        stack = get_stack(run.settings)
+        message = stack.up(run.console)
+        run.console.ok(f"{stack.name} stack {message}: {run.settings.masked_url}")
+
+
+@task(help={
+    "destroy": "also delete the stack's data (asks first; see --yes)",
+    "yes": "do not ask before destroying (needed when stdin is not a terminal)",
+})
+def down(c: Context, destroy: bool = False, yes: bool = False) -> None:
+    """Stop the local Postgres stack (and with --destroy, delete its data)."""
+    from dbtasks.stack import get_stack
+
+    with command() as run:
+        stack = get_stack(run.settings)
+        if not destroy:
+            run.console.ok(f"{stack.name} stack: {stack.down()}")
+            return
+        confirm(run.console, f"destroy {stack.describe_destroy()}", yes)
+        run.console.ok(f"{stack.name} stack: {stack.destroy()}")
+
+
+@task(help={"json": JSON_HELP})
+def status(c: Context, json: bool = False) -> None:
+    """Show whether the stack runs, where, and with which Postgres binaries."""
+    from dbtasks.stack import get_stack
+
+    with command(json_mode=json) as run:
+        report = get_stack(run.settings).status()
+        if json:
+            run.console.json(report.as_dict())
+            return
+        state = "running" if report.running else "not running"
+        run.console.fields([("backend", report.backend), ("state", state), ("url", report.url),
+                            *((k.replace("_", " "), v) for k, v in report.details.items()
+                              if v is not None)])
+
+
+@task(help={"lines": "how many of the last log lines to show (default: 50)"})
+def logs(c: Context, lines: int = 50) -> None:
+    """Show the last lines of the database server's log."""
+    from dbtasks.stack import get_stack
+
+    with command() as run:
+        if lines < 1:
+            raise ConfigError(f"--lines={lines} must be at least 1")
+        run.console.line(get_stack(run.settings).logs(lines))
+
+
+namespace = Collection("stack", up, down, status, logs)

@@ -73,8 +73,10 @@ class Console:
             return
         widths = [max([len(c), *(len(str(r[i])) for r in rows)]) for i, c in enumerate(columns)]
         for row in (columns, *rows):
-            print("  ".join(f"{cell!s:<{w}}" for cell, w in zip(row, widths, strict=True)).rstrip(),
-                  file=self.out)
+            print(
+                "  ".join(f"{cell!s:<{w}}" for cell, w in zip(row, widths, strict=True)).rstrip(),
+                file=self.out,
+            )
 
     def json(self, payload: Any) -> None:
         print(json.dumps(payload, indent=2, default=str), file=self.out, flush=True)

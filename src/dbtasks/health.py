@@ -106,14 +106,22 @@ def _error(endpoint: Endpoint, reason: str, detail: str) -> HealthError:
     where = f"{endpoint.host}:{endpoint.port}"
     if reason == AUTH_FAILED:
         return HealthError(
-            f"authentication failed for user {endpoint.user!r} at {where}", reason,
+            f"authentication failed for user {endpoint.user!r} at {where}",
+            reason,
             "check DB_USER and DB_PASS (a native cluster keeps the password it was created "
-            "with: `inv stack.down --destroy` recreates it)")
+            "with: `inv stack.down --destroy` recreates it)",
+        )
     if reason == DB_MISSING:
-        return HealthError(f"database {endpoint.database!r} does not exist at {where}", reason,
-                           "run `inv stack.up` (native creates it) or check DB_NAME")
+        return HealthError(
+            f"database {endpoint.database!r} does not exist at {where}",
+            reason,
+            "run `inv stack.up` (native creates it) or check DB_NAME",
+        )
     if reason == HOST_UNKNOWN:
         return HealthError(f"host {endpoint.host!r} not found", reason, "check DB_HOST")
     detail = detail.strip().splitlines()[-1].strip() if detail.strip() else reason
-    return HealthError(f"cannot reach {where}: {reason} ({detail})", reason,
-                       "run `inv stack.up`, or check DB_HOST and DB_PORT")
+    return HealthError(
+        f"cannot reach {where}: {reason} ({detail})",
+        reason,
+        "run `inv stack.up`, or check DB_HOST and DB_PORT",
+    )

@@ -224,8 +224,10 @@ def _native_user(configured: str | None) -> str | None:
         except KeyError:
             continue
         return candidate
-    raise ConfigError("running as root and no 'postgres' or 'nobody' user exists",
-                      "set DB_NATIVE_USER to an unprivileged user")
+    raise ConfigError(
+        "running as root and no 'postgres' or 'nobody' user exists",
+        "set DB_NATIVE_USER to an unprivileged user",
+    )
 
 
 def _data_dir(root: Path, raw: str) -> Path:

@@ -30,7 +30,7 @@ def run(
         kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         full_env.update(HOME=entry.pw_dir or "/", USER=user, LOGNAME=user)
     try:
-        return subprocess.run(
+        result: subprocess.CompletedProcess[str] = subprocess.run(
             list(args),
             input=stdin,
             capture_output=True,
@@ -41,7 +41,10 @@ def run(
             cwd="/",  # the unprivileged user may not be able to enter the caller's directory
             **kwargs,  # type: ignore[call-overload]
         )
+        return result
     except FileNotFoundError:
         raise StackError(f"cannot run {args[0]}: not found") from None
     except subprocess.TimeoutExpired:
-        raise StackError(f"{os.path.basename(args[0])} did not finish within {timeout:.0f}s") from None
+        raise StackError(
+            f"{os.path.basename(args[0])} did not finish within {timeout:.0f}s"
+        ) from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from dbtasks.errors import ConfigError
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 DRIVER = "postgresql+psycopg2"
 _POSTGRES_SCHEMES = ("postgres", "postgresql")
-_CREDENTIALS = re.compile(r"(?P<head>[a-z0-9+.-]+://[^:/@?#]*):[^/]*@", re.IGNORECASE)
+# Greedy up to the last "@": a malformed URL may hold an unencoded "@" in its password.
+_CREDENTIALS = re.compile(r"(?P<head>[a-z0-9+.-]+://[^:/@?#]*):.*@", re.IGNORECASE)
 MASK = "***"
 
 
@@ -47,7 +48,7 @@ class Endpoint:
             query=self.query,
         )
 
-    def connect_kwargs(self, database: str | None = None) -> dict[str, str | int]:
+    def connect_kwargs(self, database: str | None = None) -> dict[str, Any]:
         """Keyword arguments for `psycopg2.connect`: no URL string, so nothing to escape."""
         return {
             "host": self.host,

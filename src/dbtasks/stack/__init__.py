@@ -22,8 +22,7 @@ class StackStatus:
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "running": self.running, "url": self.url,
-                **self.details}
+        return {"backend": self.backend, "running": self.running, "url": self.url, **self.details}
 
 
 class Stack(Protocol):
@@ -54,5 +53,7 @@ def get_stack(settings: Settings) -> Stack:
         from dbtasks.stack.external import ExternalStack
 
         return ExternalStack(settings)
-    raise ConfigError(f"DB_BACKEND={settings.backend!r} is not available in this version",
-                      "use DB_BACKEND=native or external")
+    raise ConfigError(
+        f"DB_BACKEND={settings.backend!r} is not available in this version",
+        "use DB_BACKEND=native or external",
+    )

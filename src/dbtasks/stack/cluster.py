@@ -14,7 +14,10 @@ from dbtasks.urls import Endpoint
 
 PIDFILE = "postmaster.pid"
 MANAGED_CONF = "dbtasks.conf"
-_INCLUDE = f"\n# Settings dbtasks manages (port, listen address) live here.\ninclude_if_exists = '{MANAGED_CONF}'\n"
+_INCLUDE = (
+    "\n# Settings dbtasks manages (port, listen address) live here.\n"
+    f"include_if_exists = '{MANAGED_CONF}'\n"
+)
 
 # A disposable development cluster trades durability for speed: a crash of the machine
 # (not of Postgres) can lose the last writes, in exchange for resets and test databases
@@ -103,7 +106,8 @@ def check_reachable(path: Path, user: pwd.struct_passwd) -> None:
             raise ConfigError(
                 f"DB_DATA_DIR={str(path)!r} is not reachable by user {user.pw_name!r} "
                 f"({ancestor} is not searchable)",
-                "set DB_DATA_DIR to a path outside it, e.g. under /tmp or /var/lib")
+                "set DB_DATA_DIR to a path outside it, e.g. under /tmp or /var/lib",
+            )
 
 
 def server_env() -> dict[str, str]:

@@ -31,8 +31,10 @@ class ExternalStack:
         return f"the external database at {self.settings.masked_url}"
 
     def destroy(self) -> str:
-        raise Refused("refusing to destroy an external database: dbtasks does not own it",
-                      "drop it with your provider's tools")
+        raise Refused(
+            "refusing to destroy an external database: dbtasks does not own it",
+            "drop it with your provider's tools",
+        )
 
     def status(self) -> StackStatus:
         status = StackStatus(self.name, False, self.settings.masked_url)

@@ -11,14 +11,12 @@ import os
 import pwd
 import shutil
 import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbtasks import shell
 from dbtasks.errors import ConfigError, HealthError, StackError
 from dbtasks.health import DB_MISSING, HealthReport, probe, wait_healthy
-from dbtasks.stack import StackStatus
-from dbtasks.stack import cluster
+from dbtasks.stack import StackStatus, cluster
 from dbtasks.stack.binaries import PgBinaries, find_binaries
 
 if TYPE_CHECKING:
@@ -42,22 +40,25 @@ class NativeStack:
     def up(self, console: Console) -> str:
         if cluster.running_pid(self.data):
             report = self._ensure_database()
-            return f"already running on port {self.settings.endpoint.port} " \
-                   f"(PostgreSQL {report.server_version})"
+            return (
+                f"already running on port {self.settings.endpoint.port} "
+                f"(PostgreSQL {report.server_version})"
+            )
         binaries = self.binaries()
         with console.spinner("starting Postgres"):
             if self._initialize(binaries):
                 console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
             self._start(binaries, console)
             report = self._ensure_database()
-        return f"started on port {self.settings.endpoint.port} " \
-               f"(PostgreSQL {report.server_version})"
+        return f"started on port {self.settings.endpoint.port} (PostgreSQL {report.server_version})"
 
     def down(self) -> str:
         if not cluster.running_pid(self.data):
             return "not running"
-        result = shell.run([self.binaries().tool("pg_ctl"), "-D", str(self.data), "-m", "fast",
-                            "-w", "stop"], user=self.user)
+        result = shell.run(
+            [self.binaries().tool("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            user=self.user,
+        )
         if result.returncode != 0:
             raise StackError(f"pg_ctl stop failed: {_last_line(result.stderr)}")
         return "stopped"
@@ -81,10 +82,13 @@ class NativeStack:
         status = StackStatus(self.name, pid is not None, self.settings.masked_url)
         binaries = self.binaries()
         status.details.update(
-            pid=pid, port=self.settings.endpoint.port, data_dir=str(self.data),
+            pid=pid,
+            port=self.settings.endpoint.port,
+            data_dir=str(self.data),
             initialized=cluster.data_version(self.data) is not None,
             data_version=cluster.data_version(self.data),
-            binaries=str(binaries.bindir), binaries_source=binaries.source,
+            binaries=str(binaries.bindir),
+            binaries_source=binaries.source,
             binaries_version=binaries.version(),
         )
         if pid:
@@ -107,15 +111,18 @@ class NativeStack:
         existing = cluster.data_version(self.data)
         if existing is None:
             if any(self.data.iterdir()):
-                raise ConfigError(f"DB_DATA_DIR={str(self.data)!r} is not empty and holds no "
-                                  "Postgres cluster", "empty it or choose another path")
+                raise ConfigError(
+                    f"DB_DATA_DIR={str(self.data)!r} is not empty and holds no Postgres cluster",
+                    "empty it or choose another path",
+                )
             self._initdb(binaries)
             return True
         if existing != binaries.major():
             raise StackError(
                 f"{self.data} was created by PostgreSQL {existing} but the binaries in "
                 f"{binaries.bindir} are PostgreSQL {binaries.major()}",
-                "set DB_PG_BINDIR to matching binaries, or `inv stack.down --destroy`")
+                "set DB_PG_BINDIR to matching binaries, or `inv stack.down --destroy`",
+            )
         return False
 
     def _prepare_directory(self) -> None:
@@ -136,11 +143,24 @@ class NativeStack:
             if self.user and os.geteuid() == 0:
                 entry = pwd.getpwnam(self.user)
                 os.chown(pwfile, entry.pw_uid, entry.pw_gid)
-            result = shell.run([
-                binaries.tool("initdb"), "-D", str(self.data), "-U", endpoint.user,
-                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C", "--auth-host=scram-sha-256",
-                "--auth-local=peer", "--no-sync",
-            ], user=self.user, env=cluster.server_env())
+            result = shell.run(
+                [
+                    binaries.tool("initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    endpoint.user,
+                    f"--pwfile={pwfile}",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=peer",
+                    "--no-sync",
+                ],
+                user=self.user,
+                env=cluster.server_env(),
+            )
         finally:
             os.unlink(pwfile)
         if result.returncode != 0:
@@ -152,14 +172,27 @@ class NativeStack:
             console.step("removed a stale postmaster.pid left by a server that did not stop")
         port = self.settings.endpoint.port
         if not cluster.port_free(port):
-            raise StackError(f"port {port} on 127.0.0.1 is already in use by another process",
-                             "stop that process or set DB_PORT to a free port")
+            raise StackError(
+                f"port {port} on 127.0.0.1 is already in use by another process",
+                "stop that process or set DB_PORT to a free port",
+            )
         cluster.write_managed_conf(self.data, port, self.user)
         offset = self.log.stat().st_size if self.log.exists() else 0
-        result = shell.run([
-            binaries.tool("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
-            "-t", str(round(self.settings.health_timeout)), "start",
-        ], user=self.user, env=cluster.server_env())
+        result = shell.run(
+            [
+                binaries.tool("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-w",
+                "-t",
+                str(round(self.settings.health_timeout)),
+                "start",
+            ],
+            user=self.user,
+            env=cluster.server_env(),
+        )
         if result.returncode != 0:
             reason = cluster.first_fatal(self.log, offset) or _last_line(result.stderr)
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")

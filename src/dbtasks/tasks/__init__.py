@@ -6,7 +6,7 @@ that use them, so `inv --list` stays fast.
 
 from __future__ import annotations
 
-from invoke import Collection
+from invoke.collection import Collection
 
 from dbtasks.tasks import db, dev, stack
 

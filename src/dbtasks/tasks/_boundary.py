@@ -60,8 +60,9 @@ def confirm(console: Console, action: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise Refused(f"refusing to {action} without --yes (stdin is not a terminal)",
-                      "re-run with --yes")
+        raise Refused(
+            f"refusing to {action} without --yes (stdin is not a terminal)", "re-run with --yes"
+        )
     console.line(f"This will {action}.", style="bold yellow")
     answer = input("Continue? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shlex
 import sys
 
-from invoke import Context, task
+from invoke.context import Context
+from invoke.tasks import task
 
 PYTHON = sys.executable
 
@@ -14,11 +15,13 @@ def _run(c: Context, *args: str) -> None:
     c.run(shlex.join(args), pty=False)
 
 
-@task(help={
-    "k": "only run tests matching this pytest -k expression",
-    "coverage": "measure coverage of src/dbtasks and print a report",
-    "fast": "skip the integration and end-to-end tiers (no Postgres needed)",
-})
+@task(
+    help={
+        "k": "only run tests matching this pytest -k expression",
+        "coverage": "measure coverage of src/dbtasks and print a report",
+        "fast": "skip the integration and end-to-end tiers (no Postgres needed)",
+    }
+)
 def test(c: Context, k: str = "", coverage: bool = False, fast: bool = False) -> None:
     """Run the test suite (it starts its own Postgres)."""
     args = [PYTHON, "-m", "pytest"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from invoke import Collection, Context, task
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.tasks import task
 
 from dbtasks.errors import ConfigError
 from dbtasks.tasks._boundary import command, confirm
@@ -21,10 +23,12 @@ def up(c: Context, timeout: str | None = None) -> None:
         run.console.ok(f"{stack.name} stack {message}: {run.settings.masked_url}")
 
 
-@task(help={
-    "destroy": "also delete the stack's data (asks first; see --yes)",
-    "yes": "do not ask before destroying (needed when stdin is not a terminal)",
-})
+@task(
+    help={
+        "destroy": "also delete the stack's data (asks first; see --yes)",
+        "yes": "do not ask before destroying (needed when stdin is not a terminal)",
+    }
+)
 def down(c: Context, destroy: bool = False, yes: bool = False) -> None:
     """Stop the local Postgres stack (and with --destroy, delete its data)."""
     from dbtasks.stack import get_stack
@@ -49,9 +53,14 @@ def status(c: Context, json: bool = False) -> None:
             run.console.json(report.as_dict())
             return
         state = "running" if report.running else "not running"
-        run.console.fields([("backend", report.backend), ("state", state), ("url", report.url),
-                            *((k.replace("_", " "), v) for k, v in report.details.items()
-                              if v is not None)])
+        run.console.fields(
+            [
+                ("backend", report.backend),
+                ("state", state),
+                ("url", report.url),
+                *((k.replace("_", " "), v) for k, v in report.details.items() if v is not None),
+            ]
+        )
 
 
 @task(help={"lines": "how many of the last log lines to show (default: 50)"})

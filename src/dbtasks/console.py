@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
@@ -20,7 +21,7 @@ class Console:
     """Writes everything a task shows; library code receives one and never prints."""
 
     def __init__(
-        self, json_mode: bool = False, out: IO[str] | None = None, err: IO[str] | None = None
+        self, json_mode: bool = False, out: TextIO | None = None, err: TextIO | None = None
     ) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -89,6 +90,44 @@ class Console:
                 yield
         else:
             yield
+
+    @contextmanager
+    def progress(self, total: int, verb: str) -> Iterator[Callable[[str], None]]:
+        """Yields `advance(label)`: a bar with elapsed time on a terminal, else one line each."""
+        started = time.perf_counter()
+        done = 0
+
+        def line(label: str) -> str:
+            return f"[{done}/{total}] {verb} {label} ({time.perf_counter() - started:.2f}s)"
+
+        if not self.interactive:
+
+            def advance_plain(label: str) -> None:
+                nonlocal done
+                done += 1
+                self.line(line(label))
+
+            yield advance_plain
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.rich,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(verb, total=total)
+
+            def advance(label: str) -> None:
+                nonlocal done
+                done += 1
+                bar.console.print(f"✓ {line(label)}", style="green", markup=False)
+                bar.update(task, advance=1)
+
+            yield advance
 
 
 def _isatty(stream: IO[str]) -> bool:

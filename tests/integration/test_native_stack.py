@@ -32,8 +32,9 @@ def test_cluster_accepts_configured_credentials(cluster: Settings) -> None:
 
 def test_up_is_idempotent(cluster: Settings) -> None:
     pid = cluster_pid(cluster)
-    message = NativeStack(cluster).up(Console())
-    assert message.startswith("already running")
+    result = NativeStack(cluster).up(Console())
+    assert not result.changed
+    assert result.message.startswith("already running")
     assert cluster_pid(cluster) == pid
 
 
@@ -77,7 +78,7 @@ def test_down_then_up_restarts(scratch: Path) -> None:
     assert stack.down() == "not running"
     with pytest.raises(HealthError):
         probe(stack.settings.endpoint, connect_timeout=1)
-    assert stack.up(Console()).startswith("started")
+    assert stack.up(Console()).changed
     stack.down()
 
 
@@ -88,7 +89,7 @@ def test_up_after_kill_9(scratch: Path) -> None:
     deadline = time.monotonic() + 10
     while cluster.running_pid(stack.settings.data_dir) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert stack.up(Console()).startswith("started")
+    assert stack.up(Console()).changed
     assert probe(stack.settings.endpoint).server_version
     stack.down()
 

@@ -25,12 +25,20 @@ class StackStatus:
         return {"backend": self.backend, "running": self.running, "url": self.url, **self.details}
 
 
+@dataclass(frozen=True)
+class UpResult:
+    """What `up` did: `changed` is False when the stack was already running and healthy."""
+
+    changed: bool
+    message: str
+
+
 class Stack(Protocol):
     """A place where the database runs; `up` returns only once a real query succeeds."""
 
     name: str
 
-    def up(self, console: Console) -> str: ...
+    def up(self, console: Console) -> UpResult: ...
 
     def down(self) -> str: ...
 
@@ -57,3 +65,11 @@ def get_stack(settings: Settings) -> Stack:
         f"DB_BACKEND={settings.backend!r} is not available in this version",
         "use DB_BACKEND=native or external",
     )
+
+
+def ensure_ready(settings: Settings, console: Console) -> None:
+    """The pre-step of every db task: the stack is up and answers a real query."""
+    stack = get_stack(settings)
+    result = stack.up(console)
+    if result.changed:
+        console.step(f"{stack.name} stack {result.message}")

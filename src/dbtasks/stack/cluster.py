@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import socket
 import stat
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from dbtasks.errors import ConfigError
@@ -79,6 +82,18 @@ def remove_stale_pidfile(data: Path) -> bool:
         path.unlink()
         return True
     return False
+
+
+@contextmanager
+def startup_lock(data: Path) -> Iterator[None]:
+    """An exclusive file lock beside the data directory, released when the block ends."""
+    data.parent.mkdir(parents=True, exist_ok=True)
+    with (data.parent / f".{data.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -158,6 +173,9 @@ def create_database(endpoint: Endpoint) -> None:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (endpoint.database,))
             if cur.fetchone() is None:
-                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(endpoint.database)))
+                statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(endpoint.database))
+                # A parallel run may create it first: that is what we wanted anyway.
+                with suppress(psycopg2.errors.DuplicateDatabase):
+                    cur.execute(statement)
     finally:
         conn.close()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from dbtasks.errors import HealthError, Refused
 from dbtasks.health import probe, wait_healthy
-from dbtasks.stack import StackStatus
+from dbtasks.stack import StackStatus, UpResult
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
@@ -19,10 +19,10 @@ class ExternalStack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def up(self, console: Console) -> str:
+    def up(self, console: Console) -> UpResult:
         with console.spinner(f"waiting for {self.settings.masked_url}"):
             report = wait_healthy(self.settings.endpoint, self.settings.health_timeout)
-        return f"external database answers (PostgreSQL {report.server_version})"
+        return UpResult(False, f"answers (PostgreSQL {report.server_version})")
 
     def down(self) -> str:
         return "nothing to stop: the external database is not managed by dbtasks"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dbtasks import shell
 from dbtasks.errors import ConfigError, HealthError, StackError
 from dbtasks.health import DB_MISSING, HealthReport, probe, wait_healthy
-from dbtasks.stack import StackStatus, cluster
+from dbtasks.stack import StackStatus, UpResult, cluster
 from dbtasks.stack.binaries import PgBinaries, find_binaries
 
 if TYPE_CHECKING:
@@ -37,20 +37,29 @@ class NativeStack:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def up(self, console: Console) -> str:
+    def up(self, console: Console) -> UpResult:
         if cluster.running_pid(self.data):
-            report = self._ensure_database()
-            return (
-                f"already running on port {self.settings.endpoint.port} "
-                f"(PostgreSQL {report.server_version})"
-            )
-        binaries = self.binaries()
-        with console.spinner("starting Postgres"):
-            if self._initialize(binaries):
-                console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
-            self._start(binaries, console)
-            report = self._ensure_database()
-        return f"started on port {self.settings.endpoint.port} (PostgreSQL {report.server_version})"
+            return self._already_running()
+        # Parallel `inv` runs (e.g. concurrent deploys) must not race through initdb/start.
+        with cluster.startup_lock(self.data):
+            if cluster.running_pid(self.data):
+                return self._already_running()
+            binaries = self.binaries()
+            with console.spinner("starting Postgres"):
+                if self._initialize(binaries):
+                    console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
+                self._start(binaries, console)
+                report = self._ensure_database()
+        port = self.settings.endpoint.port
+        return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
+
+    def _already_running(self) -> UpResult:
+        report = self._ensure_database()
+        return UpResult(
+            False,
+            f"already running on port {self.settings.endpoint.port} "
+            f"(PostgreSQL {report.server_version})",
+        )
 
     def down(self) -> str:
         if not cluster.running_pid(self.data):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from urllib.parse import quote
 from invoke.exceptions import Exit
 
 from dbtasks.console import Console
-from dbtasks.errors import DbTasksError, ExitCode, Refused
+from dbtasks.errors import DbTasksError, ExitCode
 from dbtasks.settings import Settings, load_settings
 from dbtasks.urls import MASK
 
@@ -46,24 +45,14 @@ def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
 
 def _scrub(text: str, run: Run) -> str:
     """Defence in depth: messages are built without secrets, but never let one through."""
-    endpoint = run._settings.endpoint if run._settings else None
-    if endpoint is None or len(endpoint.password) < 8:
-        # Short passwords are likely to be ordinary words ("postgres") found in messages.
+    settings = run._settings
+    if settings is None:
         return text
-    for form in {endpoint.password, quote(endpoint.password, safe="")}:
+    password = settings.endpoint.password
+    # Short passwords, and those that are words of the masked URL itself (the default
+    # "postgres"), would garble every message if replaced.
+    if len(password) < 8 or password in settings.masked_url:
+        return text
+    for form in {password, quote(password, safe="")}:
         text = text.replace(form, MASK)
     return text
-
-
-def confirm(console: Console, action: str, yes: bool) -> None:
-    """Proceed with `--yes`; ask on a terminal (default No); otherwise refuse (exit 4)."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise Refused(
-            f"refusing to {action} without --yes (stdin is not a terminal)", "re-run with --yes"
-        )
-    console.line(f"This will {action}.", style="bold yellow")
-    answer = input("Continue? [y/N] ").strip().lower()
-    if answer not in ("y", "yes"):
-        raise Refused(f"cancelled: did not {action}")

@@ -7,7 +7,8 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from dbtasks.errors import ConfigError
-from dbtasks.tasks._boundary import command, confirm
+from dbtasks.guard import confirm
+from dbtasks.tasks._boundary import command
 
 JSON_HELP = "print machine-readable JSON instead of text"
 
@@ -19,8 +20,8 @@ def up(c: Context, timeout: str | None = None) -> None:
 
     with command(health_timeout=timeout) as run:
         stack = get_stack(run.settings)
-        message = stack.up(run.console)
-        run.console.ok(f"{stack.name} stack {message}: {run.settings.masked_url}")
+        result = stack.up(run.console)
+        run.console.ok(f"{stack.name} stack {result.message}: {run.settings.masked_url}")
 
 
 @task(

@@ -1,0 +1,115 @@
+"""A session-level advisory lock so parallel deploys never apply a revision twice.
+
+The lock lives on a dedicated connection held for the whole run: a transaction-level lock
+would end with the first revision's commit. While waiting, the holder is shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dbtasks.errors import DbTasksError
+
+if TYPE_CHECKING:
+    from dbtasks.console import Console
+    from dbtasks.settings import Settings
+
+# First half of the two-int advisory key: "dbtasks" for every project, so the second half
+# (database and schema) cannot collide with keys an application uses.
+NAMESPACE = int.from_bytes(hashlib.blake2b(b"dbtasks", digest_size=4).digest()) & 0x7FFFFFFF
+APPLICATION_NAME = "dbtasks migrate"
+
+_HOLDER_SQL = """
+SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), a.backend_start
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted
+  AND l.classid = %s::oid AND l.objid = %s::oid AND l.objsubid = 2
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+class LockTimeout(DbTasksError):
+    """Another process kept the migration lock for longer than DB_LOCK_TIMEOUT."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int
+    application: str
+    since: str
+
+    def describe(self) -> str:
+        return f"pid {self.pid} ({self.application}, connected since {self.since})"
+
+
+def lock_key(database: str, schema: str) -> tuple[int, int]:
+    digest = hashlib.blake2b(f"{database}\0{schema}".encode(), digest_size=4).digest()
+    return NAMESPACE, int.from_bytes(digest) & 0x7FFFFFFF
+
+
+@contextmanager
+def migration_lock(
+    settings: Settings,
+    console: Console,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
+    """Hold the schema's advisory lock for the duration of the block."""
+    if not settings.lock:
+        console.warn(
+            "DB_LOCK is off: no migration lock is taken; do not run migrations in parallel"
+        )
+        yield
+        return
+    import psycopg2
+
+    conn = psycopg2.connect(**settings.endpoint.connect_kwargs(), application_name=APPLICATION_NAME)
+    conn.autocommit = True
+    key = lock_key(settings.endpoint.database, settings.schema)
+    try:
+        _acquire(conn, key, settings.lock_timeout, console, clock, sleep)
+        yield
+    finally:
+        conn.close()  # closing the session releases a session-level lock
+
+
+def _acquire(
+    conn: Any,
+    key: tuple[int, int],
+    timeout: float,
+    console: Console,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
+    deadline = clock() + timeout
+    shown: Holder | None = None
+    with conn.cursor() as cur:
+        while True:
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+            if cur.fetchone()[0]:
+                return
+            holder = _holder(cur, key)
+            if holder and holder != shown:
+                console.step(f"waiting for the migration lock held by {holder.describe()}")
+                shown = holder
+            if clock() >= deadline:
+                who = holder.describe() if holder else "another session"
+                raise LockTimeout(
+                    f"timed out after {timeout:g}s waiting for the migration lock held by {who}",
+                    "wait for it to finish, or raise DB_LOCK_TIMEOUT",
+                )
+            sleep(0.2)
+
+
+def _holder(cur: Any, key: tuple[int, int]) -> Holder | None:
+    cur.execute(_HOLDER_SQL, key)
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return Holder(int(row[0]), str(row[1]), row[2].strftime("%H:%M:%S"))

@@ -1,0 +1,77 @@
+"""Where the database stands against the scripts: current, heads, pending, warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dbtasks.migrations.plan import Revision, heads, pending, unknown
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
+    from dbtasks.settings import Settings
+
+
+@dataclass
+class MigrationStatus:
+    backend: str
+    url: str
+    schema: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    pending: list[Revision] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def at_head(self) -> bool:
+        return not self.unknown and set(self.current) == set(self.heads)
+
+    @property
+    def warnings(self) -> list[str]:
+        notes = []
+        if len(self.heads) > 1:
+            notes.append(
+                f"the scripts have {len(self.heads)} heads ({', '.join(self.heads)}): "
+                "merge them with `alembic merge heads`"
+            )
+        notes += [
+            f"the database is at {rev}, which no script defines: check out the code "
+            "that has it, or reset the database"
+            for rev in self.unknown
+        ]
+        return notes
+
+    def summary(self) -> str:
+        """The one-line status every migration task ends with."""
+        current = ", ".join(self.current) or "an empty database"
+        if self.unknown:
+            return f"at unknown revision {current}"
+        if self.at_head:
+            return f"at head {current}" if self.current else "no migrations yet"
+        return f"at {current}; {len(self.pending)} pending (head {', '.join(self.heads)})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "url": self.url,
+            "schema": self.schema,
+            "current": list(self.current),
+            "heads": list(self.heads),
+            "at_head": self.at_head,
+            "pending": [r.as_dict() for r in self.pending],
+            "unknown": self.unknown,
+            "warnings": self.warnings,
+        }
+
+
+def compute(
+    settings: Settings, script: ScriptDirectory, current: tuple[str, ...]
+) -> MigrationStatus:
+    status = MigrationStatus(
+        settings.backend, settings.masked_url, settings.schema, current, heads(script)
+    )
+    status.unknown = unknown(script, current)
+    if not status.unknown:
+        status.pending = pending(script, current)
+    return status

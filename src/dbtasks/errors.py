@@ -27,9 +27,9 @@ class DbTasksError(Exception):
     exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
         self.message = message
         self.hint = hint
+        super().__init__(self.render())
 
     def render(self) -> str:
         """The one line shown to the user."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,8 +24,8 @@ def nowhere(*_: object) -> None:
     return None
 
 
-def places(tmp_path: Path, **over: object) -> dict[str, object]:
-    base: dict[str, object] = {
+def places(tmp_path: Path, **over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
         "which": nowhere,
         "pg_config": nowhere,
         "debian_root": tmp_path / "no-debian",

@@ -60,10 +60,13 @@ def unknown(script: ScriptDirectory, current: tuple[str, ...]) -> list[str]:
 def pending(
     script: ScriptDirectory, current: tuple[str, ...], target: str = "heads"
 ) -> list[Revision]:
-    """Revisions an upgrade from `current` to `target` applies, in the order it applies them."""
-    lower: Any = current or "base"
-    walked = script.iterate_revisions(target, lower)
-    return [Revision.of(s) for s in reversed(list(walked))]
+    """Revisions an upgrade from `current` to `target` applies, dependencies first.
+
+    Every ancestor of the target that is not applied: a merge pulls in its other branch too.
+    """
+    done = applied(script, current)
+    walked = reversed(list(script.iterate_revisions(target, "base")))
+    return [Revision.of(s) for s in walked if s.revision not in done]
 
 
 def applied(script: ScriptDirectory, current: tuple[str, ...]) -> set[str]:

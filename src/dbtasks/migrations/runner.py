@@ -105,11 +105,13 @@ def migrate(
     """Upgrade (or downgrade) to `target`, calling `on_step` after each revision."""
     from alembic import command
 
-    done: list[Revision] = []
+    by_id = {r.id: r for r in plan}
+    done: set[str] = set()
 
-    def step(**_: Any) -> None:
-        revision = plan[len(done)]
-        done.append(revision)
+    def step(step: Any, **_: Any) -> None:
+        # MigrationInfo.up_revision_id names the revision in both directions.
+        revision = by_id[step.up_revision_id]
+        done.add(revision.id)
         on_step(revision)
 
     ws.hooks["on_step"] = step
@@ -119,7 +121,7 @@ def migrate(
     except DbTasksError:
         raise
     except Exception as exc:
-        failing = plan[len(done)] if len(done) < len(plan) else None
+        failing = next((r for r in plan if r.id not in done), None)
         raise _failure(ws, failing, len(done), exc, upgrade) from exc
     finally:
         ws.hooks.pop("on_step", None)

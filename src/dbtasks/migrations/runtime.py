@@ -101,7 +101,9 @@ def search_path_sql(connection_or_dialect: Any, schema: str) -> tuple[str, str]:
     """CREATE SCHEMA and SET search_path statements with the schema quoted properly."""
     dialect = getattr(connection_or_dialect, "dialect", connection_or_dialect)
     quoted = dialect.identifier_preparer.quote_schema(schema)
-    return (f"CREATE SCHEMA IF NOT EXISTS {quoted}", f"SET search_path TO {quoted}, public")
+    # Only DB_SCHEMA: reflection of the default schema lists every table *visible* on the
+    # search path, so adding `public` would make autogenerate propose dropping its tables.
+    return (f"CREATE SCHEMA IF NOT EXISTS {quoted}", f"SET search_path TO {quoted}")
 
 
 def prepare_connection(connection: Connection, schema: str) -> None:

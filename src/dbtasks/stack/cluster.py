@@ -175,7 +175,8 @@ def create_database(endpoint: Endpoint) -> None:
             if cur.fetchone() is None:
                 statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(endpoint.database))
                 # A parallel run may create it first: that is what we wanted anyway.
-                with suppress(psycopg2.errors.DuplicateDatabase):
+                # (Racing creators fail on the catalog's unique index instead.)
+                with suppress(psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
                     cur.execute(statement)
     finally:
         conn.close()

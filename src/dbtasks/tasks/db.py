@@ -97,9 +97,8 @@ def revision(c: Context, message: str = "", empty: bool = False) -> None:
 
 
 @task(
-    positional=["revision"],
     help={
-        "revision": "revision to upgrade to (default: head)",
+        "revision": "revision to upgrade to (default: head; Invoke positionals cannot be optional)",
         "sql": "print the SQL of the pending revisions instead of applying them",
     },
 )

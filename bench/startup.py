@@ -14,9 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import REPO, make_settings, scratch_dir, settings_env
-
 from bench._common import report, run, time_command
+from tests.support import REPO, make_settings, scratch_dir, settings_env
 
 ONE_TASK = 'from invoke import task\n\n\n@task\ndef hello(c):\n    """Say hello."""\n'
 INV = [sys.executable, "-m", "invoke"]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dbtasks.console import Console
-from dbtasks.settings import Settings
+from dbtasks.settings import Settings, load_settings
 from dbtasks.stack.native import NativeStack
-from tests.support import make_settings, scratch_dir
+from tests.support import REPO, make_settings, scratch_dir
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +29,19 @@ def cluster(cluster_root: Path) -> Iterator[Settings]:
         yield settings
     finally:
         stack.destroy()
+
+
+@pytest.fixture(scope="session")
+def dbtasks_settings(cluster: Settings) -> Settings:
+    """Point the dbtasks pytest plugin at the repository's project on the session cluster."""
+    ep = cluster.endpoint
+    env = {
+        "DB_PORT": str(ep.port),
+        "DB_PASS": ep.password,
+        "DB_NAME": "mindmirror_app_tests",
+        "DB_DATA_DIR": str(cluster.data_dir),
+    }
+    return load_settings(environ=env, root=REPO)
 
 
 @pytest.fixture

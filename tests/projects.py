@@ -118,6 +118,7 @@ def make_project(
         models = (REPO / "src" / "mindmirror" / "models.py").read_text()
         for path in (REPO / "alembic" / "versions").glob("*.py"):
             shutil.copy(path, root / "alembic" / "versions" / path.name)
+        shutil.copytree(REPO / "seeds", root / "seeds")
     (root / f"{module}.py").write_text(models)
     ep = cluster.endpoint
     env = {

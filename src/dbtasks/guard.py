@@ -1,12 +1,52 @@
-"""Safety guards: nothing destructive happens without a confirmation."""
+"""Safety guards: nothing destructive happens to the wrong database or without consent.
+
+Rules, in order: a database marked production (`DB_ENV=production`) is never touched, even
+on a loopback host (an SSH tunnel makes a remote database look local); hosted Supabase
+hosts and poolers are never touched; any other host that is not this machine needs
+`--allow-remote`; then the user confirms on a terminal or passes `--yes`.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from dbtasks.console import Console
 from dbtasks.errors import Refused
+
+if TYPE_CHECKING:
+    from dbtasks.console import Console
+    from dbtasks.settings import Settings
+
+HOSTED_SUFFIXES = ("supabase.co", "supabase.com")
+POOLER_PORT = 6543  # Supabase's transaction pooler
+
+
+def is_hosted_supabase(host: str, port: int) -> bool:
+    name = host.lower().rstrip(".")
+    hosted = any(name == s or name.endswith("." + s) for s in HOSTED_SUFFIXES)
+    return hosted or "pooler" in name or port == POOLER_PORT
+
+
+def check_target(settings: Settings, action: str, allow_remote: bool) -> None:
+    """Refuse (exit 4) to `action` on a production, hosted or unflagged remote database."""
+    where = settings.masked_url
+    if settings.is_production:
+        raise Refused(
+            f"refusing to {action}: DB_ENV={settings.environment} marks {where} as production",
+            "destructive commands never run against production",
+        )
+    endpoint = settings.endpoint
+    if is_hosted_supabase(endpoint.host, endpoint.port):
+        raise Refused(
+            f"refusing to {action} on a hosted Supabase database ({where})",
+            "destructive commands only run against databases you own locally",
+        )
+    if not settings.is_loopback and not allow_remote:
+        raise Refused(
+            f"refusing to {action} on {where}: it is not on this machine",
+            "pass --allow-remote if that is really what you want",
+        )
 
 
 def confirm(
@@ -26,3 +66,18 @@ def confirm(
     console.line(f"This will {action}.", style="bold yellow")
     if ask("Continue? [y/N] ").strip().lower() not in ("y", "yes"):
         raise Refused(f"cancelled: did not {action}")
+
+
+def authorize(
+    settings: Settings,
+    console: Console,
+    action: str,
+    *,
+    yes: bool,
+    allow_remote: bool = False,
+    ask: Callable[[str], str] = input,
+    interactive: bool | None = None,
+) -> None:
+    """The whole guard: target rules first, then consent."""
+    check_target(settings, action, allow_remote)
+    confirm(console, action, yes, ask, interactive)

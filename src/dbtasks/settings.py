@@ -48,6 +48,8 @@ class Settings:
     lock_timeout: float
     environment: str
     metadata: str | None
+    seeds: tuple[str, ...]
+    seed_callable: str | None
     project_root: Path
     from_database_url: bool
 
@@ -58,6 +60,10 @@ class Settings:
     @property
     def is_loopback(self) -> bool:
         return is_loopback(self.endpoint.host)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.strip().lower() in ("production", "prod")
 
 
 def _text(name: str, raw: Any) -> str:
@@ -138,6 +144,8 @@ KEYS = (
     Key("lock_timeout", "DB_LOCK_TIMEOUT", 60.0, _seconds),
     Key("environment", "DB_ENV", "development", _text),
     Key("metadata", "DB_METADATA", None, _optional(_text)),
+    Key("seeds", "DB_SEEDS", "seeds/*.sql", _text),
+    Key("seed_callable", "DB_SEED_CALLABLE", None, _optional(_text)),
 )
 
 
@@ -265,6 +273,8 @@ def load_settings(
         lock_timeout=v["lock_timeout"],
         environment=v["environment"],
         metadata=v["metadata"],
+        seeds=tuple(p.strip() for p in v["seeds"].split(",") if p.strip()),
+        seed_callable=v["seed_callable"],
         project_root=root,
         from_database_url=bool(v["database_url"]),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dbtasks.errors import DbTasksError
-from dbtasks.guard import confirm
+from dbtasks.guard import authorize
 from dbtasks.migrations import autogen, plan, status
 from dbtasks.migrations.lock import migration_lock
 from dbtasks.migrations.runner import (
@@ -70,6 +70,14 @@ def upgrade(
         with connect(settings) as conn:
             offline_sql(ws, _known_current(ws, conn), target, upgrade=True)
         return None
+    return apply_pending(settings, console, target, ws)
+
+
+def apply_pending(
+    settings: Settings, console: Console, target: str = "heads", ws: Workspace | None = None
+) -> status.MigrationStatus:
+    """Under the lock: re-read the current revision, apply what is pending, report."""
+    ws = ws or Workspace.open(settings)
     with migration_lock(settings, console), connect(settings) as conn:
         _apply(ws, conn, console, target)
         return status.compute(settings, ws.script, current_heads(conn, settings.schema))
@@ -89,7 +97,12 @@ def _apply(ws: Workspace, conn: Connection, console: Console, target: str) -> No
 
 
 def downgrade(
-    settings: Settings, console: Console, spec: str, yes: bool, sql: bool = False
+    settings: Settings,
+    console: Console,
+    spec: str,
+    yes: bool,
+    sql: bool = False,
+    allow_remote: bool = False,
 ) -> status.MigrationStatus | None:
     """Undo revisions down to `spec`, after showing them and confirming."""
     ensure_ready(settings, console)
@@ -105,7 +118,8 @@ def downgrade(
             offline_sql(ws, current, target or "base", upgrade=False)
             return None
     show_revisions(console, f"{len(todo)} to undo", todo)
-    confirm(console, f"undo {len(todo)} revision(s) on {settings.masked_url}", yes)
+    action = f"undo {len(todo)} revision(s) on {settings.masked_url}"
+    authorize(settings, console, action, yes=yes, allow_remote=allow_remote)
     with migration_lock(settings, console), connect(settings) as conn:
         if plan.to_undo(ws.script, _known_current(ws, conn), target) != todo:
             raise DbTasksError(
@@ -148,10 +162,15 @@ def revision(
 
 
 def current_status(settings: Settings, console: Console) -> status.MigrationStatus:
+    from dbtasks import snapshot
+
     ensure_ready(settings, console)
     ws = Workspace.open(settings)
     with connect(settings) as conn:
-        return status.compute(settings, ws.script, current_heads(conn, settings.schema))
+        report = status.compute(settings, ws.script, current_heads(conn, settings.schema))
+    if settings.backend != "external":
+        report.snapshot = snapshot.state(settings)
+    return report
 
 
 def history(settings: Settings, console: Console, rng: str | None) -> list[plan.HistoryRow]:

@@ -22,6 +22,7 @@ class MigrationStatus:
     heads: tuple[str, ...]
     pending: list[Revision] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    snapshot: str | None = None  # "valid", "stale" or "none"; None where resets clone nothing
 
     @property
     def at_head(self) -> bool:
@@ -62,6 +63,7 @@ class MigrationStatus:
             "pending": [r.as_dict() for r in self.pending],
             "unknown": self.unknown,
             "warnings": self.warnings,
+            "snapshot": self.snapshot,
         }
 
 

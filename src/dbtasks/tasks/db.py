@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from dbtasks.migrations.status import MigrationStatus
 
 JSON_HELP = "print machine-readable JSON instead of text"
+REMOTE_HELP = "allow a database not on this machine (never production or hosted Supabase)"
 
 
 @task(
@@ -117,14 +118,17 @@ def upgrade(c: Context, revision: str | None = None, sql: bool = False) -> None:
         "revision": "target: a revision id, a unique prefix, -1 (one back) or base",
         "yes": "do not ask before undoing (needed when stdin is not a terminal)",
         "sql": "print the SQL of the downgrade instead of running it",
+        "allow_remote": REMOTE_HELP,
     }
 )
-def downgrade(c: Context, revision: str, yes: bool = False, sql: bool = False) -> None:
+def downgrade(
+    c: Context, revision: str, yes: bool = False, sql: bool = False, allow_remote: bool = False
+) -> None:
     """Roll back migrations, after showing what will be undone."""
     from dbtasks.migrations import commands
 
     with command() as run:
-        final = commands.downgrade(run.settings, run.console, revision, yes, sql)
+        final = commands.downgrade(run.settings, run.console, revision, yes, sql, allow_remote)
         if final is not None:
             run.console.ok(final.summary())
 
@@ -145,6 +149,13 @@ def status(c: Context, json: bool = False, check: bool = False) -> None:
             raise CheckFailed(f"not at head: {report.summary()}", "run `inv db.upgrade`")
 
 
+_SNAPSHOT = {
+    "valid": "valid: `inv db.reset` clones it",
+    "stale": "stale: migrations or seeds changed since; the next reset rebuilds it",
+    "none": "none yet: the next `inv db.reset` builds one",
+}
+
+
 def _render_status(console: Console, report: MigrationStatus) -> None:
     console.fields(
         [
@@ -153,6 +164,7 @@ def _render_status(console: Console, report: MigrationStatus) -> None:
             ("schema", report.schema),
             ("current", ", ".join(report.current) or "(none)"),
             ("head", ", ".join(report.heads) or "(no migrations)"),
+            *([("snapshot", _SNAPSHOT[report.snapshot])] if report.snapshot else []),
         ]
     )
     if report.pending:
@@ -200,4 +212,48 @@ def _shape(revision: Revision) -> str:
     return "; ".join(marks)
 
 
-namespace = Collection("db", init, revision, upgrade, downgrade, status, history, health)
+@task(
+    help={
+        "yes": "do not ask first (needed when stdin is not a terminal)",
+        "no_seed": "leave the rebuilt database empty",
+        "allow_remote": REMOTE_HELP,
+        "no_snapshot": "ignore the snapshot, rebuild from the migrations (and save a new one)",
+    }
+)
+def reset(
+    c: Context,
+    yes: bool = False,
+    no_seed: bool = False,
+    allow_remote: bool = False,
+    no_snapshot: bool = False,
+) -> None:
+    """Throw the local database away and rebuild it at head, seeded."""
+    from dbtasks.reset import ResetOptions
+    from dbtasks.reset import reset as run_reset
+
+    with command() as run:
+        options = ResetOptions(
+            yes=yes, seed=not no_seed, allow_remote=allow_remote, use_snapshot=not no_snapshot
+        )
+        run.console.ok(run_reset(run.settings, run.console, options))
+
+
+@task(help={"allow_remote": REMOTE_HELP})
+def seed(c: Context, allow_remote: bool = False) -> None:
+    """Load the seed files into the database, in one transaction."""
+    from dbtasks.guard import check_target
+    from dbtasks.migrations.runner import connect
+    from dbtasks.seeds import apply_seeds
+    from dbtasks.stack import ensure_ready
+
+    with command() as run:
+        check_target(run.settings, "seed", allow_remote)
+        ensure_ready(run.settings, run.console)
+        with connect(run.settings) as conn:
+            ran = apply_seeds(run.settings, conn)
+        run.console.ok(f"seeded from {', '.join(ran)}" if ran else "no seed files configured")
+
+
+namespace = Collection(
+    "db", init, revision, upgrade, downgrade, status, history, reset, seed, health
+)

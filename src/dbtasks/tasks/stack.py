@@ -7,7 +7,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from dbtasks.errors import ConfigError
-from dbtasks.guard import confirm
+from dbtasks.guard import authorize
 from dbtasks.tasks._boundary import command
 
 JSON_HELP = "print machine-readable JSON instead of text"
@@ -39,7 +39,7 @@ def down(c: Context, destroy: bool = False, yes: bool = False) -> None:
         if not destroy:
             run.console.ok(f"{stack.name} stack: {stack.down()}")
             return
-        confirm(run.console, f"destroy {stack.describe_destroy()}", yes)
+        authorize(run.settings, run.console, f"destroy {stack.describe_destroy()}", yes=yes)
         run.console.ok(f"{stack.name} stack: {stack.destroy()}")
 
 

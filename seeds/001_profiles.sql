@@ -1,0 +1,9 @@
+-- Two people who journal with MindMirror.
+INSERT INTO profiles (id, display_name, timezone) VALUES
+    ('00000000-0000-4000-8000-000000000001', 'Ada Example', 'Europe/London'),
+    ('00000000-0000-4000-8000-000000000002', 'Grace Sample', 'America/New_York');
+
+INSERT INTO tags (id, profile_id, name) VALUES
+    ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-000000000001', 'gratitude'),
+    ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-000000000001', 'work'),
+    ('00000000-0000-4000-8000-0000000000a3', '00000000-0000-4000-8000-000000000002', 'sleep');

@@ -1,0 +1,178 @@
+"""Seeds: ordered SQL files and an optional Python callable, in one transaction.
+
+Statements are run one by one so that a failure names its file and line; the whole seed
+is rolled back on any failure.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbtasks.errors import ConfigError, DbTasksError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from dbtasks.settings import Settings
+
+_DOLLAR_TAG = re.compile(r"\$[A-Za-z_0-9]*\$")
+_LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+
+
+class SeedFailed(DbTasksError):
+    """A seed statement failed; nothing of the seed was kept."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    line: int  # 1-based line of the statement's first character in its file
+
+
+def seed_files(settings: Settings) -> list[Path]:
+    """The configured seed files in order; globs expand sorted, explicit paths must exist."""
+    root = settings.project_root
+    files: list[Path] = []
+    for pattern in settings.seeds:
+        if any(ch in pattern for ch in "*?["):
+            files += sorted(p for p in root.glob(pattern) if p.is_file())
+        elif (root / pattern).is_file():
+            files.append(root / pattern)
+        else:
+            raise ConfigError(f"DB_SEEDS names {pattern!r}, which does not exist")
+    return files
+
+
+def split_sql(text: str) -> list[Statement]:
+    """Split on top-level semicolons, respecting quotes, comments and dollar quoting."""
+    statements, start, i, n = [], 0, 0, len(text)
+    while i < n:
+        ch, two = text[i], text[i : i + 2]
+        if two == "--":
+            i = _skip_to(text, "\n", i)
+        elif two == "/*":
+            i = _skip_to(text, "*/", i + 2) + 1
+        elif ch in "'\"":
+            i = _skip_quoted(text, ch, i + 1)
+        elif ch == "$" and (tag := _DOLLAR_TAG.match(text, i)):
+            i = _skip_to(text, tag.group(), tag.end()) + len(tag.group()) - 1
+        elif ch == ";":
+            statements.append(_statement(text, start, i))
+            start = i + 1
+        i += 1
+    statements.append(_statement(text, start, n))
+    return [s for s in statements if s.sql]
+
+
+def _skip_to(text: str, needle: str, i: int) -> int:
+    found = text.find(needle, i)
+    return len(text) if found < 0 else found
+
+
+def _skip_quoted(text: str, quote: str, i: int) -> int:
+    while i < len(text):
+        if text[i] == quote:
+            if text[i + 1 : i + 2] != quote:  # a doubled quote is an escaped quote
+                return i
+            i += 1
+        i += 1
+    return i
+
+
+def _statement(text: str, start: int, end: int) -> Statement:
+    """The chunk without leading comments, and the line where its real text starts."""
+    chunk = text[start:end]
+    match = _LEADING.match(chunk)
+    skip = match.end() if match else 0
+    return Statement(chunk[skip:].strip(), text.count("\n", 0, start + skip) + 1)
+
+
+def apply_seeds(settings: Settings, connection: Connection) -> list[str]:
+    """Run every seed in one transaction on `connection`; returns what ran."""
+    from sqlalchemy import text
+
+    ran: list[str] = []
+    files = seed_files(settings)
+    spec = settings.seed_callable
+    callable_ = _load_callable(spec, settings.project_root) if spec else None
+    with connection.begin():
+        schema = connection.dialect.identifier_preparer.quote_schema(settings.schema)
+        connection.execute(text(f"SET LOCAL search_path TO {schema}"))
+        for path in files:
+            _run_file(connection, path, settings.project_root)
+            ran.append(str(path.relative_to(settings.project_root)))
+        if callable_ is not None and spec:
+            _run_callable(callable_, connection, spec)
+            ran.append(spec)
+    return ran
+
+
+def _run_file(connection: Connection, path: Path, root: Path) -> None:
+    for statement in split_sql(path.read_text(encoding="utf-8")):
+        try:
+            connection.exec_driver_sql(statement.sql)
+        except Exception as exc:
+            line = statement.line + _line_in_statement(exc, statement.sql)
+            raise SeedFailed(
+                f"seed {path.relative_to(root)} line {line} failed: "
+                f"{_first_line(exc)}; the seed was rolled back",
+                "fix the file and run `inv db.seed` again",
+            ) from exc
+
+
+def _line_in_statement(exc: Exception, sql: str) -> int:
+    """Lines from the statement start to the error position, when Postgres gives one."""
+    position = getattr(
+        getattr(getattr(exc, "orig", None), "diag", None), "statement_position", None
+    )
+    return sql.count("\n", 0, int(position) - 1) if position else 0
+
+
+def _first_line(exc: Exception) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
+def _load_callable(spec: str, root: Path) -> Callable[[Connection], Any]:
+    module_name, _, attr = spec.partition(":")
+    try:
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        target = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"DB_SEED_CALLABLE={spec!r} cannot be loaded: {exc}") from None
+    if not callable(target):
+        raise ConfigError(f"DB_SEED_CALLABLE={spec!r} is not callable")
+    return target  # type: ignore[no-any-return]
+
+
+def _run_callable(target: Callable[[Connection], Any], connection: Connection, spec: str) -> None:
+    try:
+        target(connection)
+    except DbTasksError:
+        raise
+    except Exception as exc:
+        raise SeedFailed(
+            f"seed {spec} failed: {_first_line(exc)}; the seed was rolled back",
+            "fix it and run `inv db.seed` again",
+        ) from exc
+
+
+def iter_fingerprint_files(settings: Settings) -> Iterator[Path]:
+    """Files whose content a snapshot depends on, besides the migrations."""
+    yield from seed_files(settings)
+    if settings.seed_callable:
+        module = settings.seed_callable.partition(":")[0].replace(".", "/")
+        for candidate in (
+            settings.project_root / f"{module}.py",
+            settings.project_root / "src" / f"{module}.py",
+        ):
+            if candidate.is_file():
+                yield candidate

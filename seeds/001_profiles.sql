@@ -1,4 +1,8 @@
--- Two people who journal with MindMirror.
+-- Two people who journal with MindMirror: Supabase users first, then their profiles.
+INSERT INTO auth.users (id, email) VALUES
+    ('00000000-0000-4000-8000-000000000001', 'ada@example.com'),
+    ('00000000-0000-4000-8000-000000000002', 'grace@example.com');
+
 INSERT INTO profiles (id, display_name, timezone) VALUES
     ('00000000-0000-4000-8000-000000000001', 'Ada Example', 'Europe/London'),
     ('00000000-0000-4000-8000-000000000002', 'Grace Sample', 'America/New_York');

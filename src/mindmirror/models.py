@@ -2,6 +2,8 @@
 
 The tables carry no schema name: dbtasks puts them in `DB_SCHEMA` by setting the
 connection's search_path, so migrations stay valid whatever the schema is called.
+Row-level security (each user sees only their own rows) lives in a hand-written
+migration, since SQLAlchemy does not model policies.
 Constraint and index names come from the naming convention, which keeps autogenerate
 output deterministic.
 """
@@ -44,6 +46,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Supabase owns auth.users; this stub only lets profiles reference it. dbtasks never
+# creates, alters or drops tables in another schema (see dbtasks.migrations.runtime).
+auth_users = Table(
+    "users", Base.metadata, Column("id", UUID(as_uuid=True), primary_key=True), schema="auth"
+)
+
+
 def _uuid_pk() -> Mapped[uuid.UUID]:
     return mapped_column(
         UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
@@ -70,9 +79,13 @@ class MessageRole(enum.Enum):
 
 
 class Profile(Base):
+    """One per Supabase user: the profile's id is the user's id in auth.users."""
+
     __tablename__ = "profiles"
 
-    id: Mapped[uuid.UUID] = _uuid_pk()
+    id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(auth_users.c.id, ondelete="CASCADE"), primary_key=True
+    )
     display_name: Mapped[str] = mapped_column(String(80), nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="UTC")
     created_at: Mapped[datetime] = _created_at()

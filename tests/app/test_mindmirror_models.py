@@ -6,6 +6,7 @@ This is the pattern docs/testing.md describes: ask for `dbtasks_url` (or
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from mindmirror.models import JournalEntry, Mood, Profile
+from mindmirror.models import JournalEntry, Mood, Profile, auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,9 @@ def test_seed_is_there(session: Session) -> None:
 
 def write_probe(session: Session) -> int:
     """Both isolation tests write the same row; each must see only its own."""
-    profile = Profile(display_name="isolation probe")
+    user_id = uuid.uuid4()
+    session.execute(auth_users.insert().values(id=user_id))
+    profile = Profile(id=user_id, display_name="isolation probe")
     session.add(profile)
     session.flush()
     session.add(JournalEntry(profile_id=profile.id, body="written by a test", mood=Mood.great))

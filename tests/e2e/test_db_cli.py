@@ -53,8 +53,9 @@ def test_everyday_flow(mindmirror: ScratchProject) -> None:
     assert mindmirror.inv("db.status", "--check").returncode == 0
     ok(mindmirror.inv("db.downgrade", "-1", "--yes"))
     assert mindmirror.inv("db.status", "--check").returncode == 3
-    history = json.loads(ok(mindmirror.inv("db.history", "--json")).split("\n", 0)[0])
-    assert [row["state"] for row in history] == ["pending", "current"]
+    history = json.loads(mindmirror.inv("db.history", "--json").stdout)
+    assert [row["state"] for row in history] == ["pending", "current", "applied"]
+    assert history[0]["message"] == "add summary"
 
 
 def test_revision_with_unchanged_models_writes_nothing(mindmirror: ScratchProject) -> None:

@@ -125,13 +125,33 @@ def test_revision_empty_needs_no_database(project: ScratchProject) -> None:
     assert new.path is not None and "data_fix" in new.path
 
 
+SUPABASE_SCHEMAS = (
+    "auth",
+    "storage",
+    "realtime",
+    "vault",
+    "extensions",
+    "graphql",
+    "graphql_public",
+    "pgbouncer",
+    "supabase_functions",
+    "supabase_migrations",
+    "net",
+    "cron",
+    "pgsodium",
+    "public",
+)
+
+
 def test_autogenerate_ignores_other_schemas(project: ScratchProject) -> None:
     commands.init(project.settings(), quiet())
     query_commit(
         project,
-        "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid primary key);"
-        "CREATE SCHEMA storage; CREATE TABLE storage.objects (id int);"
-        "CREATE TABLE public.legacy (id int)",
+        "".join(
+            f"CREATE SCHEMA IF NOT EXISTS {s}; CREATE TABLE {s}.stub_{s} (id int primary key);"
+            f"CREATE INDEX ON {s}.stub_{s} (id);"
+            for s in SUPABASE_SCHEMAS
+        ),
     )
     assert commands.revision(project.settings(), quiet(), "nothing to see").path is None
 

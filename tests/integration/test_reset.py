@@ -33,6 +33,14 @@ def sql(project: ScratchProject, statement: str, **env: str) -> list[tuple[objec
         conn.close()
 
 
+def new_profile(table: str, name: str) -> str:
+    """SQL adding a Supabase user and its profile (profiles.id references auth.users)."""
+    return (
+        f"WITH u AS (INSERT INTO auth.users DEFAULT VALUES RETURNING id) "
+        f"INSERT INTO {table} (id, display_name) SELECT id, '{name}' FROM u"
+    )
+
+
 def profiles(project: ScratchProject) -> int:
     (count,) = sql(project, "SELECT count(*) FROM app.profiles")[0]
     return int(str(count))
@@ -42,14 +50,14 @@ def test_reset_gives_head_and_seed_rows(mindmirror: ScratchProject) -> None:
     assert reset(mindmirror.settings(), quiet(), YES).startswith("rebuilt")
     assert profiles(mindmirror) == 2
     assert commands.current_status(mindmirror.settings(), quiet()).at_head
-    sql(mindmirror, "INSERT INTO app.profiles (display_name) VALUES ('scratch')")
+    sql(mindmirror, new_profile("app.profiles", "scratch"))
     assert reset(mindmirror.settings(), quiet(), YES).startswith("reset from snapshot")
     assert profiles(mindmirror) == 2
 
 
 def test_refused_reset_touches_nothing(mindmirror: ScratchProject) -> None:
     reset(mindmirror.settings(), quiet(), YES)
-    sql(mindmirror, "INSERT INTO app.profiles (display_name) VALUES ('keep me')")
+    sql(mindmirror, new_profile("app.profiles", "keep me"))
     with pytest.raises(Refused):  # stdin is not a terminal under pytest
         reset(mindmirror.settings(), quiet(), ResetOptions(yes=False))
     assert profiles(mindmirror) == 3
@@ -74,7 +82,7 @@ def test_snapshot_invalidated_by_seed_and_migration_edits(mindmirror: ScratchPro
     reset(mindmirror.settings(), quiet(), YES)
     assert commands.current_status(mindmirror.settings(), quiet()).snapshot == "valid"
     seed = mindmirror.root / "seeds" / "001_profiles.sql"
-    seed.write_text(seed.read_text() + "\nINSERT INTO profiles (display_name) VALUES ('new');\n")
+    seed.write_text(seed.read_text() + f"\n{new_profile('profiles', 'new')};\n")
     assert commands.current_status(mindmirror.settings(), quiet()).snapshot == "stale"
     assert reset(mindmirror.settings(), quiet(), YES).startswith("rebuilt")
     assert profiles(mindmirror) == 3
@@ -100,7 +108,7 @@ def test_seed_failure_rolls_back_and_names_file_and_line(mindmirror: ScratchProj
     reset(mindmirror.settings(), quiet(), ResetOptions(yes=True, seed=False))
     (mindmirror.root / "seeds" / "004_bad.sql").write_text(
         "-- a seed with a mistake\n"
-        "INSERT INTO profiles (display_name) VALUES ('fine');\n"
+        f"{new_profile('profiles', 'fine')};\n"
         "INSERT INTO profiles (display_name,\n  no_such_column) VALUES ('x', 1);\n"
     )
     settings = mindmirror.settings()
@@ -116,7 +124,7 @@ def test_seed_failure_rolls_back_and_names_file_and_line(mindmirror: ScratchProj
 def test_seed_callable_runs_in_the_same_transaction(mindmirror: ScratchProject) -> None:
     (mindmirror.root / "extra_seed.py").write_text(
         "from sqlalchemy import text\n\n\ndef seed(conn):\n"
-        "    conn.execute(text(\"INSERT INTO profiles (display_name) VALUES ('from python')\"))\n"
+        f'    conn.execute(text("{new_profile("profiles", "from python")}"))\n'
     )
     settings = mindmirror.settings(DB_SEED_CALLABLE="extra_seed:seed")
     reset(settings, quiet(), YES)
@@ -130,7 +138,7 @@ def test_external_reset_only_touches_its_schema(mindmirror: ScratchProject) -> N
     sql(
         mindmirror,
         "CREATE TABLE public.keep_me (id int); INSERT INTO public.keep_me VALUES (7);"
-        "INSERT INTO app.profiles (display_name) VALUES ('gone after reset')",
+        + new_profile("app.profiles", "gone after reset"),
     )
     message = reset(mindmirror.settings(**external), quiet(), YES)
     assert message.startswith("rebuilt schema app")

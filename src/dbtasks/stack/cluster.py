@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from dbtasks.errors import ConfigError
+from dbtasks.errors import ConfigError, HealthError
+from dbtasks.health import DB_MISSING, HealthReport, wait_healthy
 from dbtasks.urls import Endpoint
 
 PIDFILE = "postmaster.pid"
@@ -160,6 +161,41 @@ def first_fatal(log: Path, offset: int) -> str | None:
             if "FATAL:" in line:
                 return line.split("FATAL:", 1)[1].strip()
     return None
+
+
+BASELINE = Path(__file__).with_name("supabase_baseline.sql")
+
+
+def install_baseline(endpoint: Endpoint) -> bool:
+    """Install the Supabase baseline in template1 unless it is there; True if installed.
+
+    Databases created afterwards (DB_NAME, test and snapshot databases) inherit it.
+    """
+    import psycopg2
+
+    conn = psycopg2.connect(**endpoint.connect_kwargs("template1"), application_name="dbtasks")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regprocedure('auth.jwt()') IS NOT NULL")
+            row = cur.fetchone()
+            if row and row[0]:
+                return False
+            cur.execute(BASELINE.read_text(encoding="utf-8"))
+            return True
+    finally:
+        conn.close()
+
+
+def ensure_database(endpoint: Endpoint, timeout: float) -> HealthReport:
+    """Wait for a real query on the endpoint's database, creating it the first time."""
+    try:
+        return wait_healthy(endpoint, timeout)
+    except HealthError as exc:
+        if exc.reason != DB_MISSING:
+            raise
+    create_database(endpoint)
+    return wait_healthy(endpoint, timeout)
 
 
 def create_database(endpoint: Endpoint) -> None:

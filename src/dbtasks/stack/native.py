@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from dbtasks import shell
 from dbtasks.errors import ConfigError, HealthError, StackError
-from dbtasks.health import DB_MISSING, HealthReport, probe, wait_healthy
+from dbtasks.health import HealthReport, probe
 from dbtasks.stack import StackStatus, UpResult, cluster
 from dbtasks.stack.binaries import PgBinaries, find_binaries
 
@@ -49,6 +49,10 @@ class NativeStack:
                 if self._initialize(binaries):
                     console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
                 self._start(binaries, console)
+                if cluster.install_baseline(self.settings.endpoint):
+                    console.step(
+                        "installed the Supabase baseline (roles, auth, extensions) in template1"
+                    )
                 report = self._ensure_database()
         port = self.settings.endpoint.port
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
@@ -207,15 +211,7 @@ class NativeStack:
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")
 
     def _ensure_database(self) -> HealthReport:
-        """Wait for a real query on DB_NAME, creating the database the first time."""
-        endpoint, timeout = self.settings.endpoint, self.settings.health_timeout
-        try:
-            return wait_healthy(endpoint, timeout)
-        except HealthError as exc:
-            if exc.reason != DB_MISSING:
-                raise
-        cluster.create_database(endpoint)
-        return wait_healthy(endpoint, timeout)
+        return cluster.ensure_database(self.settings.endpoint, self.settings.health_timeout)
 
 
 def _last_line(text: str) -> str:

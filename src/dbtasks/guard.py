@@ -12,20 +12,16 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from dbtasks import supabase
 from dbtasks.errors import Refused
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
     from dbtasks.settings import Settings
 
-HOSTED_SUFFIXES = ("supabase.co", "supabase.com")
-POOLER_PORT = 6543  # Supabase's transaction pooler
-
 
 def is_hosted_supabase(host: str, port: int) -> bool:
-    name = host.lower().rstrip(".")
-    hosted = any(name == s or name.endswith("." + s) for s in HOSTED_SUFFIXES)
-    return hosted or "pooler" in name or port == POOLER_PORT
+    return supabase.is_hosted(host) or supabase.is_pooler(host, port)
 
 
 def check_target(settings: Settings, action: str, allow_remote: bool) -> None:

@@ -17,6 +17,7 @@ from dbtasks.stack import ensure_ready, get_stack
 if TYPE_CHECKING:
     from dbtasks.console import Console
     from dbtasks.settings import Settings
+    from dbtasks.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ def what_is_destroyed(settings: Settings) -> str:
     return f"database {ep.database!r} and all its data"
 
 
-def reset(settings: Settings, console: Console, options: ResetOptions) -> str:
+def reset(
+    settings: Settings, console: Console, options: ResetOptions, stack: Stack | None = None
+) -> str:
     """Rebuild the database at head (and seeded); returns the closing summary."""
     destroyed = what_is_destroyed(settings)
     console.fields(
@@ -54,9 +57,10 @@ def reset(settings: Settings, console: Console, options: ResetOptions) -> str:
         yes=options.yes,
         allow_remote=options.allow_remote,
     )
+    stack = stack or get_stack(settings)
     if settings.backend == "compose":
-        get_stack(settings).destroy()
-    ensure_ready(settings, console)
+        stack.destroy()  # the stack's own full reset: its volume goes too
+    ensure_ready(settings, console, stack)
     if settings.backend == "external":
         return _rebuild_schema(settings, console, options)
     return _reset_database(settings, console, options)

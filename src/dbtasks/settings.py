@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtasks.errors import ConfigError
+from dbtasks.supabase import MANAGED_SCHEMAS, with_hosted_defaults
 from dbtasks.urls import Endpoint, is_loopback, parse_database_url
 
 BACKENDS = ("native", "compose", "external")
@@ -50,6 +51,7 @@ class Settings:
     metadata: str | None
     seeds: tuple[str, ...]
     seed_callable: str | None
+    compose_file: Path
     project_root: Path
     from_database_url: bool
 
@@ -146,6 +148,7 @@ KEYS = (
     Key("metadata", "DB_METADATA", None, _optional(_text)),
     Key("seeds", "DB_SEEDS", "seeds/*.sql", _text),
     Key("seed_callable", "DB_SEED_CALLABLE", None, _optional(_text)),
+    Key("compose_file", "DB_COMPOSE_FILE", "docker-compose.yml", _text),
 )
 
 
@@ -258,6 +261,12 @@ def load_settings(
         endpoint = parse_database_url(v["database_url"])
     else:
         endpoint = Endpoint(v["host"], v["port"], v["user"], v["password"], v["name"])
+    endpoint = with_hosted_defaults(endpoint)
+    if v["schema"] in MANAGED_SCHEMAS:
+        raise ConfigError(
+            f"DB_SCHEMA={v['schema']!r} is a schema Supabase manages",
+            "use a schema of your own, e.g. public or your app's name",
+        )
     backend = v["backend"]
     if backend == "auto":
         backend = "native" if is_loopback(endpoint.host) else "external"
@@ -275,6 +284,7 @@ def load_settings(
         metadata=v["metadata"],
         seeds=tuple(p.strip() for p in v["seeds"].split(",") if p.strip()),
         seed_callable=v["seed_callable"],
+        compose_file=root / v["compose_file"],
         project_root=root,
         from_database_url=bool(v["database_url"]),
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dbtasks.errors import ConfigError
-
 if TYPE_CHECKING:
     from dbtasks.console import Console
     from dbtasks.settings import Settings
@@ -61,15 +59,14 @@ def get_stack(settings: Settings) -> Stack:
         from dbtasks.stack.external import ExternalStack
 
         return ExternalStack(settings)
-    raise ConfigError(
-        f"DB_BACKEND={settings.backend!r} is not available in this version",
-        "use DB_BACKEND=native or external",
-    )
+    from dbtasks.stack.compose import ComposeStack
+
+    return ComposeStack(settings)
 
 
-def ensure_ready(settings: Settings, console: Console) -> None:
+def ensure_ready(settings: Settings, console: Console, stack: Stack | None = None) -> None:
     """The pre-step of every db task: the stack is up and answers a real query."""
-    stack = get_stack(settings)
+    stack = stack or get_stack(settings)
     result = stack.up(console)
     if result.changed:
         console.step(f"{stack.name} stack {result.message}")

@@ -11,6 +11,7 @@ from dbtasks.console import Console
 from dbtasks.errors import ConfigError, DbTasksError, ExitCode, HealthError, Refused
 from dbtasks.migrations import commands
 from dbtasks.migrations.runner import MigrationFailed
+from dbtasks.supabase import MANAGED_SCHEMAS
 from tests.projects import SMALL_MODELS, ScratchProject, write_chain
 from tests.support import HOSTILE_PASSWORD, free_port
 
@@ -125,22 +126,7 @@ def test_revision_empty_needs_no_database(project: ScratchProject) -> None:
     assert new.path is not None and "data_fix" in new.path
 
 
-SUPABASE_SCHEMAS = (
-    "auth",
-    "storage",
-    "realtime",
-    "vault",
-    "extensions",
-    "graphql",
-    "graphql_public",
-    "pgbouncer",
-    "supabase_functions",
-    "supabase_migrations",
-    "net",
-    "cron",
-    "pgsodium",
-    "public",
-)
+SUPABASE_SCHEMAS = sorted(MANAGED_SCHEMAS | {"public"})
 
 
 def test_autogenerate_ignores_other_schemas(project: ScratchProject) -> None:

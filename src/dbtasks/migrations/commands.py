@@ -107,7 +107,7 @@ def downgrade(
     sql: bool = False,
     allow_remote: bool = False,
 ) -> status.MigrationStatus | None:
-    """Undo revisions down to `spec`, after showing them and confirming."""
+    """Undo revisions down to `spec`: plan, show, confirm, act under the lock, report."""
     check_migratable(settings)
     ensure_ready(settings, console)
     ws = Workspace.open(settings, output=console.out)
@@ -124,6 +124,14 @@ def downgrade(
     show_revisions(console, f"{len(todo)} to undo", todo)
     action = f"undo {len(todo)} revision(s) on {settings.masked_url}"
     authorize(settings, console, action, yes=yes, allow_remote=allow_remote)
+    return _undo(ws, console, target, todo)
+
+
+def _undo(
+    ws: Workspace, console: Console, target: str | None, todo: list[Revision]
+) -> status.MigrationStatus:
+    """Under the lock, undo exactly the confirmed plan, or nothing if the database moved."""
+    settings = ws.settings
     with migration_lock(settings, console), connect(settings) as conn:
         if plan.to_undo(ws.script, _known_current(ws, conn), target) != todo:
             raise DbTasksError(
@@ -131,14 +139,8 @@ def downgrade(
                 "run the downgrade again to see the new plan",
             )
         with console.progress(len(todo), "undone") as advance:
-            migrate(
-                ws,
-                conn,
-                target or "base",
-                todo,
-                lambda r: advance(f"{r.id} {r.message}"),
-                upgrade=False,
-            )
+            step = lambda r: advance(f"{r.id} {r.message}")  # noqa: E731
+            migrate(ws, conn, target or "base", todo, step, upgrade=False)
         return status.compute(settings, ws.script, current_heads(conn, settings.schema))
 
 

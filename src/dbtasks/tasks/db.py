@@ -12,6 +12,7 @@ from dbtasks.tasks._boundary import command
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
+    from dbtasks.health import HealthReport
     from dbtasks.migrations.plan import Revision
     from dbtasks.migrations.status import MigrationStatus
 
@@ -33,38 +34,42 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
 
     with command(json_mode=json, health_timeout=timeout) as run:
         settings = run.settings
-        report_base = {"backend": settings.backend, "url": settings.masked_url}
+        base = {"backend": settings.backend, "url": settings.masked_url}
         try:
             if wait:
                 report = wait_healthy(settings.endpoint, settings.health_timeout)
             else:
                 report = probe(settings.endpoint)
         except HealthError as exc:
-            if json:
+            if json:  # a machine reader gets its answer on stdout too
                 run.console.json(
-                    {**report_base, "healthy": False, "reason": exc.reason, "error": exc.render()}
+                    {**base, "healthy": False, "reason": exc.reason, "error": exc.render()}
                 )
             raise
-        result = {
-            **report_base,
-            "healthy": True,
-            "server_version": report.server_version,
-            "connect_ms": round(report.connect_ms, 2),
-            "latency_ms": round(report.latency_ms, 2),
-        }
-        if json:
-            run.console.json(result)
-            return
-        run.console.fields(
-            [
-                ("backend", settings.backend),
-                ("url", settings.masked_url),
-                ("server", f"PostgreSQL {report.server_version}"),
-                ("connect", f"{report.connect_ms:.1f} ms"),
-                ("round trip", f"{report.latency_ms:.2f} ms"),
-            ]
+        _render_health(run.console, base, report)
+
+
+def _render_health(console: Console, base: dict[str, str], report: HealthReport) -> None:
+    if console.json_mode:
+        console.json(
+            {
+                **base,
+                "healthy": True,
+                "server_version": report.server_version,
+                "connect_ms": round(report.connect_ms, 2),
+                "latency_ms": round(report.latency_ms, 2),
+            }
         )
-        run.console.ok("healthy")
+        return
+    console.fields(
+        [
+            *base.items(),
+            ("server", f"PostgreSQL {report.server_version}"),
+            ("connect", f"{report.connect_ms:.1f} ms"),
+            ("round trip", f"{report.latency_ms:.2f} ms"),
+        ]
+    )
+    console.ok("healthy")
 
 
 @task

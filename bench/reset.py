@@ -28,7 +28,7 @@ import alembic
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import report, run, time_command
-from dbtasks import snapshot
+from dbtasks import pg, snapshot
 from dbtasks.console import Console
 from dbtasks.stack.native import NativeStack
 from tests.projects import INV, SMALL_MODELS, write_chain
@@ -98,8 +98,8 @@ def bench_reset(root: Path, env: dict[str, str], args: argparse.Namespace, port:
     ours = ours_project(root, args.revisions)
     raw = raw_project(root, args.revisions, port)
     run([*INV, "db.reset", "--yes"], ours, env)  # builds the snapshot once
-    with snapshot.maintenance(make_endpoint(port)) as cur:
-        snapshot.create_database(cur, "rawdb")
+    with pg.maintenance(make_endpoint(port)) as cur:
+        pg.create_database(cur, "rawdb")
     alembic = [sys.executable, "-m", "alembic"]
     run([*alembic, "upgrade", "head"], raw, env)
     raw_cycle = [
@@ -145,7 +145,7 @@ def bench_plugin(root: Path, env: dict[str, str], args: argparse.Namespace, port
 
 def bare_clone(port: int, template: str, count: int) -> float:
     samples = []
-    with snapshot.maintenance(make_endpoint(port)) as cur:
+    with pg.maintenance(make_endpoint(port)) as cur:
         for i in range(count):
             started = time.perf_counter()
             cur.execute(f'CREATE DATABASE "bare_{i}" TEMPLATE "{template}"')

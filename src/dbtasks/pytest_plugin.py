@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from dbtasks import pg
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -35,13 +38,12 @@ class Templates:
     """The session's snapshots, built or found once per seed flavour, and one connection."""
 
     def __init__(self, settings: Settings) -> None:
-        from dbtasks import snapshot
         from dbtasks.console import Console
 
         self.settings = settings
         self.console = Console()
-        self._maintenance = snapshot.maintenance(settings.endpoint)
-        self.cur = self._maintenance.__enter__()
+        self._resources = ExitStack()
+        self.cur = self._resources.enter_context(pg.maintenance(settings.endpoint))
         self.names: dict[bool, str] = {}
 
     def name(self, seed: bool) -> str:
@@ -53,19 +55,15 @@ class Templates:
         return self.names[seed]
 
     def clone(self, seed: bool) -> str:
-        from dbtasks import snapshot
-
         database = f"test_{uuid.uuid4().hex[:20]}"
-        snapshot.create_database(self.cur, database, template=self.name(seed))
+        pg.create_database(self.cur, database, template=self.name(seed))
         return database
 
     def drop(self, database: str) -> None:
-        from dbtasks import snapshot
-
-        snapshot.drop_database(self.cur, database)
+        pg.drop_database(self.cur, database)
 
     def close(self) -> None:
-        self._maintenance.__exit__(None, None, None)
+        self._resources.close()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from dbtasks import snapshot
+from dbtasks import pg, snapshot
 from dbtasks.guard import authorize
 from dbtasks.stack import ensure_ready, get_stack
 
@@ -68,7 +68,7 @@ def reset(
 
 def _reset_database(settings: Settings, console: Console, options: ResetOptions) -> str:
     database = settings.endpoint.database
-    with snapshot.maintenance(settings.endpoint) as cur:
+    with pg.maintenance(settings.endpoint) as cur:
         found, built = ensure_snapshot(
             settings, console, cur, options.seed, rebuild=not options.use_snapshot
         )
@@ -92,13 +92,13 @@ def ensure_snapshot(
         if found:
             return found, False
         scratch = f"{name}_build"
-        snapshot.drop_database(cur, scratch)
-        snapshot.create_database(cur, scratch)
+        pg.drop_database(cur, scratch)
+        pg.create_database(cur, scratch)
         try:
             heads = _migrate_and_seed(_on_database(settings, scratch), console, seed)
             snapshot.build(cur, scratch, name, heads)
         finally:
-            snapshot.drop_database(cur, scratch)
+            pg.drop_database(cur, scratch)
         return snapshot.Snapshot(name, heads), True
 
 

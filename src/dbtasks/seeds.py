@@ -19,6 +19,7 @@ from dbtasks.errors import ConfigError, DbTasksError
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from dbtasks.console import Console
     from dbtasks.settings import Settings
 
 _DOLLAR_TAG = re.compile(r"\$[A-Za-z_0-9]*\$")
@@ -91,6 +92,18 @@ def _statement(text: str, start: int, end: int) -> Statement:
     match = _LEADING.match(chunk)
     skip = match.end() if match else 0
     return Statement(chunk[skip:].strip(), text.count("\n", 0, start + skip) + 1)
+
+
+def seed_database(settings: Settings, console: Console, allow_remote: bool = False) -> list[str]:
+    """`inv db.seed`: refuse foreign targets, make sure the stack runs, seed."""
+    from dbtasks.guard import check_target
+    from dbtasks.migrations.runner import connect
+    from dbtasks.stack import ensure_ready
+
+    check_target(settings, "seed", allow_remote)
+    ensure_ready(settings, console)
+    with connect(settings) as conn:
+        return apply_seeds(settings, conn)
 
 
 def apply_seeds(settings: Settings, connection: Connection) -> list[str]:

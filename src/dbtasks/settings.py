@@ -31,7 +31,6 @@ class Key:
     env: str
     default: Any
     parse: Callable[[str, Any], Any]
-    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,6 @@ class Settings:
     seed_callable: str | None
     compose_file: Path
     project_root: Path
-    from_database_url: bool
 
     @property
     def masked_url(self) -> str:
@@ -134,9 +132,9 @@ KEYS = (
     Key("port", "DB_PORT", 54322, _port),
     Key("name", "DB_NAME", "mindmirror", _identifier),
     Key("user", "DB_USER", "postgres", _identifier),
-    Key("password", "DB_PASS", "postgres", _secret, secret=True),
+    Key("password", "DB_PASS", "postgres", _secret),
     Key("schema", "DB_SCHEMA", "mindmirror", _identifier),
-    Key("database_url", "DATABASE_URL", None, _optional(_text), secret=True),
+    Key("database_url", "DATABASE_URL", None, _optional(_text)),
     Key("backend", "DB_BACKEND", "auto", _backend),
     Key("data_dir", "DB_DATA_DIR", ".dbtasks/pgdata", _text),
     Key("health_timeout", "DB_HEALTH_TIMEOUT", 30.0, _seconds),
@@ -286,5 +284,4 @@ def load_settings(
         seed_callable=v["seed_callable"],
         compose_file=root / v["compose_file"],
         project_root=root,
-        from_database_url=bool(v["database_url"]),
     )

@@ -19,8 +19,6 @@ def run(
     *,
     user: str | None = None,
     env: Mapping[str, str] | None = None,
-    stdin: str | None = None,
-    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `args`, optionally as another (unprivileged) user; output is captured as text."""
     full_env = dict(os.environ if env is None else env)
@@ -32,11 +30,10 @@ def run(
     try:
         result: subprocess.CompletedProcess[str] = subprocess.run(
             list(args),
-            input=stdin,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             env=full_env,
-            timeout=timeout,
             check=False,
             cwd="/",  # the unprivileged user may not be able to enter the caller's directory
             **kwargs,  # type: ignore[call-overload]
@@ -44,7 +41,3 @@ def run(
         return result
     except FileNotFoundError:
         raise StackError(f"cannot run {args[0]}: not found") from None
-    except subprocess.TimeoutExpired:
-        raise StackError(
-            f"{os.path.basename(args[0])} did not finish within {timeout:.0f}s"
-        ) from None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtasks import pg
 from dbtasks.errors import DbTasksError
 from dbtasks.seeds import iter_fingerprint_files
 
@@ -68,20 +69,6 @@ def _prefix(database: str) -> str:
     return f"{database[:34]}_dbtasks_"
 
 
-@contextmanager
-def maintenance(endpoint: Endpoint) -> Iterator[Any]:
-    """An autocommit cursor on the maintenance database (`postgres`)."""
-    import psycopg2
-
-    conn = psycopg2.connect(**endpoint.connect_kwargs("postgres"), application_name="dbtasks")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            yield cur
-    finally:
-        conn.close()
-
-
 def find(cur: Any, name: str) -> Snapshot | None:
     cur.execute(
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
@@ -96,7 +83,7 @@ def find(cur: Any, name: str) -> Snapshot | None:
 def state(settings: Settings, seed: bool = True) -> str:
     """'valid', 'stale' (only for older files) or 'none', for `db.status`."""
     name = snapshot_name(settings.endpoint.database, fingerprint(settings, seed))
-    with maintenance(settings.endpoint) as cur:
+    with pg.maintenance(settings.endpoint) as cur:
         if find(cur, name):
             return "valid"
         return "stale" if _others(cur, settings.endpoint.database, name) else "none"
@@ -122,44 +109,13 @@ def build_lock(cur: Any, name: str) -> Iterator[None]:
         cur.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, key))
 
 
-def drop_database(cur: Any, name: str) -> None:
-    """Drop `name`, ending its sessions first; a template flag is lifted so it can go."""
-    from psycopg2 import sql
-
-    ident = sql.Identifier(name)
-    cur.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (name,))
-    row = cur.fetchone()
-    if row is None:
-        return
-    if row[0]:
-        cur.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
-    if cur.connection.server_version >= 130000:
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        return
-    cur.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = %s AND pid <> pg_backend_pid()",
-        (name,),
-    )
-    cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
-
-
-def create_database(cur: Any, name: str, template: str | None = None) -> None:
-    from psycopg2 import sql
-
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-    cur.execute(statement)
-
-
 def build(cur: Any, database: str, name: str, heads: tuple[str, ...]) -> None:
     """Freeze `database` as snapshot `name`, replacing older snapshots of it."""
     from psycopg2 import sql
 
     for old in [*_others(cur, database, name), name]:
-        drop_database(cur, old)
-    create_database(cur, name, template=database)
+        pg.drop_database(cur, old)
+    pg.create_database(cur, name, template=database)
     ident = sql.Identifier(name)
     # No connections: a stray session on the template would block every clone.
     cur.execute(
@@ -172,8 +128,8 @@ def build(cur: Any, database: str, name: str, heads: tuple[str, ...]) -> None:
 
 def restore(cur: Any, snapshot: Snapshot, database: str) -> None:
     """Replace `database` with a clone of the snapshot."""
-    drop_database(cur, database)
-    create_database(cur, database, template=snapshot.name)
+    pg.drop_database(cur, database)
+    pg.create_database(cur, database, template=snapshot.name)
 
 
 def read_heads(endpoint: Endpoint, schema: str, database: str | None = None) -> tuple[str, ...]:
@@ -181,19 +137,16 @@ def read_heads(endpoint: Endpoint, schema: str, database: str | None = None) -> 
     import psycopg2
     from psycopg2 import sql
 
-    conn = psycopg2.connect(**endpoint.connect_kwargs(database), application_name="dbtasks")
-    try:
-        with conn.cursor() as cur:
+    with pg.session(endpoint, database) as cur:
+        try:
             cur.execute(
                 sql.SQL("SELECT version_num FROM {}.alembic_version ORDER BY 1").format(
                     sql.Identifier(schema)
                 )
             )
-            return tuple(str(row[0]) for row in cur.fetchall())
-    except psycopg2.errors.UndefinedTable:
-        return ()
-    finally:
-        conn.close()
+        except psycopg2.errors.UndefinedTable:
+            return ()
+        return tuple(str(row[0]) for row in cur.fetchall())
 
 
 def verify(endpoint: Endpoint, schema: str, snapshot: Snapshot, database: str) -> None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dbtasks import pg
 from dbtasks.errors import DbTasksError
 
 if TYPE_CHECKING:
@@ -67,20 +68,15 @@ def migration_lock(
         )
         yield
         return
-    import psycopg2
-
-    conn = psycopg2.connect(**settings.endpoint.connect_kwargs(), application_name=APPLICATION_NAME)
-    conn.autocommit = True
     key = lock_key(settings.endpoint.database, settings.schema)
-    try:
-        _acquire(conn, key, settings.lock_timeout, console, clock, sleep)
+    # Closing the session releases a session-level lock, whatever happens in the block.
+    with pg.session(settings.endpoint, application=APPLICATION_NAME) as cur:
+        _acquire(cur, key, settings.lock_timeout, console, clock, sleep)
         yield
-    finally:
-        conn.close()  # closing the session releases a session-level lock
 
 
 def _acquire(
-    conn: Any,
+    cur: Any,
     key: tuple[int, int],
     timeout: float,
     console: Console,
@@ -89,22 +85,21 @@ def _acquire(
 ) -> None:
     deadline = clock() + timeout
     shown: Holder | None = None
-    with conn.cursor() as cur:
-        while True:
-            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
-            if cur.fetchone()[0]:
-                return
-            holder = _holder(cur, key)
-            if holder and holder != shown:
-                console.step(f"waiting for the migration lock held by {holder.describe()}")
-                shown = holder
-            if clock() >= deadline:
-                who = holder.describe() if holder else "another session"
-                raise LockTimeout(
-                    f"timed out after {timeout:g}s waiting for the migration lock held by {who}",
-                    "wait for it to finish, or raise DB_LOCK_TIMEOUT",
-                )
-            sleep(0.2)
+    while True:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        if cur.fetchone()[0]:
+            return
+        holder = _holder(cur, key)
+        if holder and holder != shown:
+            console.step(f"waiting for the migration lock held by {holder.describe()}")
+            shown = holder
+        if clock() >= deadline:
+            who = holder.describe() if holder else "another session"
+            raise LockTimeout(
+                f"timed out after {timeout:g}s waiting for the migration lock held by {who}",
+                "wait for it to finish, or raise DB_LOCK_TIMEOUT",
+            )
+        sleep(0.2)
 
 
 def _holder(cur: Any, key: tuple[int, int]) -> Holder | None:

@@ -9,9 +9,10 @@ import socket
 import stat
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
+from dbtasks import pg
 from dbtasks.errors import ConfigError, HealthError
 from dbtasks.health import DB_MISSING, HealthReport, wait_healthy
 from dbtasks.urls import Endpoint
@@ -171,20 +172,13 @@ def install_baseline(endpoint: Endpoint) -> bool:
 
     Databases created afterwards (DB_NAME, test and snapshot databases) inherit it.
     """
-    import psycopg2
-
-    conn = psycopg2.connect(**endpoint.connect_kwargs("template1"), application_name="dbtasks")
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regprocedure('auth.jwt()') IS NOT NULL")
-            row = cur.fetchone()
-            if row and row[0]:
-                return False
-            cur.execute(BASELINE.read_text(encoding="utf-8"))
-            return True
-    finally:
-        conn.close()
+    with pg.session(endpoint, "template1") as cur:
+        cur.execute("SELECT to_regprocedure('auth.jwt()') IS NOT NULL")
+        row = cur.fetchone()
+        if row and row[0]:
+            return False
+        cur.execute(BASELINE.read_text(encoding="utf-8"))
+        return True
 
 
 def ensure_database(endpoint: Endpoint, timeout: float) -> HealthReport:
@@ -194,25 +188,6 @@ def ensure_database(endpoint: Endpoint, timeout: float) -> HealthReport:
     except HealthError as exc:
         if exc.reason != DB_MISSING:
             raise
-    create_database(endpoint)
+    with pg.maintenance(endpoint) as cur:
+        pg.create_database_if_missing(cur, endpoint.database)
     return wait_healthy(endpoint, timeout)
-
-
-def create_database(endpoint: Endpoint) -> None:
-    """CREATE DATABASE for the configured name, connecting to the maintenance database."""
-    import psycopg2
-    from psycopg2 import sql
-
-    conn = psycopg2.connect(**endpoint.connect_kwargs("postgres"), application_name="dbtasks")
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (endpoint.database,))
-            if cur.fetchone() is None:
-                statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(endpoint.database))
-                # A parallel run may create it first: that is what we wanted anyway.
-                # (Racing creators fail on the catalog's unique index instead.)
-                with suppress(psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
-                    cur.execute(statement)
-    finally:
-        conn.close()

@@ -94,12 +94,13 @@ class NativeStack:
         pid = cluster.running_pid(self.data)
         status = StackStatus(self.name, pid is not None, self.settings.masked_url)
         binaries = self.binaries()
+        version = cluster.data_version(self.data)
         status.details.update(
             pid=pid,
             port=self.settings.endpoint.port,
             data_dir=str(self.data),
-            initialized=cluster.data_version(self.data) is not None,
-            data_version=cluster.data_version(self.data),
+            initialized=version is not None,
+            data_version=version,
             binaries=str(binaries.bindir),
             binaries_source=binaries.source,
             binaries_version=binaries.version(),

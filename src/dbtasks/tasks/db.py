@@ -246,16 +246,10 @@ def reset(
 @task(help={"allow_remote": REMOTE_HELP})
 def seed(c: Context, allow_remote: bool = False) -> None:
     """Load the seed files into the database, in one transaction."""
-    from dbtasks.guard import check_target
-    from dbtasks.migrations.runner import connect
-    from dbtasks.seeds import apply_seeds
-    from dbtasks.stack import ensure_ready
+    from dbtasks.seeds import seed_database
 
     with command() as run:
-        check_target(run.settings, "seed", allow_remote)
-        ensure_ready(run.settings, run.console)
-        with connect(run.settings) as conn:
-            ran = apply_seeds(run.settings, conn)
+        ran = seed_database(run.settings, run.console, allow_remote)
         run.console.ok(f"seeded from {', '.join(ran)}" if ran else "no seed files configured")
 
 

@@ -51,6 +51,7 @@ class Settings:
     seeds: tuple[str, ...]
     seed_callable: str | None
     compose_file: Path
+    image: str
     project_root: Path
 
     @property
@@ -147,6 +148,7 @@ KEYS = (
     Key("seeds", "DB_SEEDS", "seeds/*.sql", _text),
     Key("seed_callable", "DB_SEED_CALLABLE", None, _optional(_text)),
     Key("compose_file", "DB_COMPOSE_FILE", "docker-compose.yml", _text),
+    Key("image", "DB_IMAGE", "supabase/postgres:17.6.1.136", _text),
 )
 
 
@@ -283,5 +285,6 @@ def load_settings(
         seeds=tuple(p.strip() for p in v["seeds"].split(",") if p.strip()),
         seed_callable=v["seed_callable"],
         compose_file=root / v["compose_file"],
+        image=v["image"],
         project_root=root,
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dbtasks.errors import HealthError
-from dbtasks.urls import Endpoint
+from dbtasks.target import Endpoint
 
 REFUSED = "connection refused"
 AUTH_FAILED = "authentication failed"
@@ -20,20 +20,25 @@ DB_MISSING = "database missing"
 HOST_UNKNOWN = "host not found"
 TIMED_OUT = "timed out"
 STARTING = "server starting"
+SSL_REQUIRED = "SSL mismatch"
 
 # Substrings of libpq / server messages, in the order they are checked.
 _REASONS = (
     ("password authentication failed", AUTH_FAILED),
+    ("no password supplied", AUTH_FAILED),
+    ("authentication method requirement", AUTH_FAILED),
+    ("server requested", AUTH_FAILED),
     ("no pg_hba.conf entry", AUTH_FAILED),
     ('role "', AUTH_FAILED),
     ("does not exist", DB_MISSING),
     ("could not translate host name", HOST_UNKNOWN),
     ("Name or service not known", HOST_UNKNOWN),
     ("the database system is", STARTING),
+    ("SSL", SSL_REQUIRED),
     ("Connection refused", REFUSED),
     ("timeout expired", TIMED_OUT),
 )
-PERMANENT = frozenset({AUTH_FAILED, DB_MISSING, HOST_UNKNOWN})
+PERMANENT = frozenset({AUTH_FAILED, DB_MISSING, HOST_UNKNOWN, SSL_REQUIRED})
 
 
 @dataclass(frozen=True)
@@ -55,13 +60,11 @@ def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
     """One attempt: connect, `SELECT 1`, read the server version."""
     import psycopg2
 
+    from dbtasks import pg
+
     started = time.perf_counter()
     try:
-        conn = psycopg2.connect(
-            **endpoint.connect_kwargs(),
-            connect_timeout=max(1, round(connect_timeout)),
-            application_name="dbtasks health",
-        )
+        conn = pg.connect(endpoint, application="dbtasks health", connect_timeout=connect_timeout)
     except psycopg2.OperationalError as exc:
         raise _error(endpoint, classify(str(exc)), str(exc)) from None
     try:
@@ -103,25 +106,48 @@ def wait_healthy(
 
 
 def _error(endpoint: Endpoint, reason: str, detail: str) -> HealthError:
-    where = f"{endpoint.host}:{endpoint.port}"
+    where = endpoint.where
+    names = _settings_named(endpoint)
     if reason == AUTH_FAILED:
         return HealthError(
             f"authentication failed for user {endpoint.user!r} at {where}",
             reason,
-            "check DB_USER and DB_PASS (a native cluster keeps the password it was created "
-            "with: `inv stack.down --destroy` recreates it)",
+            f"check {names['credentials']} (a native cluster keeps the password it was "
+            "created with: `inv stack.down --destroy` recreates it)",
         )
     if reason == DB_MISSING:
         return HealthError(
             f"database {endpoint.database!r} does not exist at {where}",
             reason,
-            "run `inv stack.up` (native creates it) or check DB_NAME",
+            f"run `inv stack.up` (native creates it) or check {names['database']}",
         )
     if reason == HOST_UNKNOWN:
-        return HealthError(f"host {endpoint.host!r} not found", reason, "check DB_HOST")
-    detail = detail.strip().splitlines()[-1].strip() if detail.strip() else reason
+        return HealthError(f"host {endpoint.host!r} not found", reason, f"check {names['host']}")
+    if reason == SSL_REQUIRED:
+        return HealthError(
+            f"{where} and this client disagree about SSL ({_last_line(detail, reason)})",
+            reason,
+            f"set sslmode in {names['options']}",
+        )
     return HealthError(
-        f"cannot reach {where}: {reason} ({detail})",
+        f"cannot reach {where}: {reason} ({_last_line(detail, reason)})",
         reason,
-        "run `inv stack.up`, or check DB_HOST and DB_PORT",
+        f"run `inv stack.up`, or check {names['host']}",
     )
+
+
+def _settings_named(endpoint: Endpoint) -> dict[str, str]:
+    """The settings a hint should point at: the ones that actually named the target."""
+    if endpoint.source == "DATABASE_URL":
+        return dict.fromkeys(("credentials", "database", "host", "options"), "DATABASE_URL")
+    return {
+        "credentials": "DB_USER and DB_PASS",
+        "database": "DB_NAME",
+        "host": "DB_HOST and DB_PORT",
+        "options": "DATABASE_URL (e.g. ?sslmode=require)",
+    }
+
+
+def _last_line(detail: str, default: str) -> str:
+    lines = [line.strip() for line in detail.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else default

@@ -1,7 +1,9 @@
 """Settings, loaded once per command.
 
 Precedence, highest first: task flags > real environment > `.env` > `[tool.dbtasks]` in
-pyproject.toml > defaults. Every key is declared once in `KEYS`; `.env.example` and
+pyproject.toml > defaults. A layer that sets any connection key beats every connection
+key of the layers below it, so a `DATABASE_URL` in `.env` never outranks `DB_HOST` from
+the environment. Every key is declared once in `KEYS`; `.env.example` and
 docs/configuration.md document the same list (a unit test keeps them in step).
 """
 
@@ -9,18 +11,34 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbtasks import passwords
 from dbtasks.errors import ConfigError
+from dbtasks.sources import (
+    Layer,
+    env_layer,
+    find_project_root,
+    pyproject_layer,
+    read_dotenv,
+)
 from dbtasks.supabase import MANAGED_SCHEMAS, with_hosted_defaults
-from dbtasks.urls import Endpoint, is_loopback, parse_database_url
+from dbtasks.target import Endpoint, from_parts, from_url, is_loopback
 
 BACKENDS = ("native", "compose", "external")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# Settings that name the connection target: one layer supplies them all (see above).
+CONNECTION = ("host", "port", "name", "user", "password", "database_url")
+# libpq reads these from the environment for any parameter a connection does not give,
+# and no explicit host overrides them: they could move every connection out of sight.
+LIBPQ_ROUTING_ENV = ("PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR")
+# What initdb accepts as the bootstrap superuser without quoting surprises.
+_INITDB_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,7 @@ class Settings:
     native_user: str | None
     lock: bool
     lock_timeout: float
+    slow_revision: float
     environment: str
     metadata: str | None
     seeds: tuple[str, ...]
@@ -53,6 +72,9 @@ class Settings:
     compose_file: Path
     image: str
     project_root: Path
+    # Which layer each setting came from, and what was noticed while loading.
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def masked_url(self) -> str:
@@ -100,8 +122,8 @@ def _seconds(name: str, raw: Any) -> float:
         value = float(str(raw).strip())
     except ValueError:
         raise ConfigError(f"{name}={str(raw)!r} is not a number of seconds") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={value} must be greater than 0 seconds")
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}={str(raw)!r} must be a number of seconds greater than 0")
     return value
 
 
@@ -133,7 +155,7 @@ KEYS = (
     Key("port", "DB_PORT", 54322, _port),
     Key("name", "DB_NAME", "mindmirror", _identifier),
     Key("user", "DB_USER", "postgres", _identifier),
-    Key("password", "DB_PASS", "postgres", _secret),
+    Key("password", "DB_PASS", None, _secret),
     Key("schema", "DB_SCHEMA", "mindmirror", _identifier),
     Key("database_url", "DATABASE_URL", None, _optional(_text)),
     Key("backend", "DB_BACKEND", "auto", _backend),
@@ -143,6 +165,7 @@ KEYS = (
     Key("native_user", "DB_NATIVE_USER", None, _optional(_identifier)),
     Key("lock", "DB_LOCK", True, _flag),
     Key("lock_timeout", "DB_LOCK_TIMEOUT", 60.0, _seconds),
+    Key("slow_revision", "DB_SLOW_REVISION", 10.0, _seconds),
     Key("environment", "DB_ENV", "development", _text),
     Key("metadata", "DB_METADATA", None, _optional(_text)),
     Key("seeds", "DB_SEEDS", "seeds/*.sql", _text),
@@ -150,67 +173,42 @@ KEYS = (
     Key("compose_file", "DB_COMPOSE_FILE", "docker-compose.yml", _text),
     Key("image", "DB_IMAGE", "supabase/postgres:17.6.1.136", _text),
 )
-
-
-def find_project_root(start: Path | None = None) -> Path:
-    """The nearest directory upwards holding a pyproject.toml; the start directory otherwise."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "pyproject.toml").is_file():
-            return candidate
-    return here
-
-
-def read_pyproject(root: Path) -> dict[str, Any]:
-    """The `[tool.dbtasks]` table, or nothing."""
-    import tomllib
-
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name} cannot be parsed: {exc}") from None
-    table = data.get("tool", {}).get("dbtasks", {})
-    unknown = sorted(set(table) - {k.field for k in KEYS})
-    if unknown:
-        raise ConfigError(f"[tool.dbtasks] has unknown key {unknown[0]!r}", "see .env.example")
-    return dict(table)
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    """Values of a `.env` file taken literally; a missing file is fine, a bad line is not."""
-    if not path.is_file():
-        return {}
-    from dotenv.parser import parse_stream
-
-    values: dict[str, str] = {}
-    with path.open(encoding="utf-8") as stream:
-        for binding in parse_stream(stream):
-            if binding.error:
-                # The line itself may hold a secret: name its number only.
-                line = binding.original.line
-                raise ConfigError(f"{path.name} line {line} cannot be parsed (expected KEY=VALUE)")
-            if binding.key is not None and binding.value is not None:
-                values[binding.key] = binding.value
-    return values
+_BY_ENV = {k.env: k.field for k in KEYS}
+_BY_FIELD = {k.field: k for k in KEYS}
 
 
 def _layers(
-    root: Path, environ: Mapping[str, str], flags: Mapping[str, Any]
-) -> dict[str, tuple[str, Any]]:
-    """For each field, the winning (source name, raw value)."""
-    dotenv = read_dotenv(root / ".env")
-    layers: list[tuple[str, Mapping[str, Any]]] = [
-        ("pyproject.toml", read_pyproject(root)),
-        (".env", {k.field: dotenv[k.env] for k in KEYS if k.env in dotenv}),
-        ("environment", {k.field: environ[k.env] for k in KEYS if k.env in environ}),
-        ("flag", {f: v for f, v in flags.items() if v is not None}),
+    root: Path, environ: Mapping[str, str], flags: Mapping[str, Any], warnings: list[str]
+) -> list[Layer]:
+    """Every layer, lowest first."""
+    return [
+        Layer("default", {k.field: k.default for k in KEYS}),
+        pyproject_layer(root, _BY_FIELD),
+        env_layer(".env", read_dotenv(root / ".env"), _BY_ENV, warnings),
+        env_layer("environment", environ, _BY_ENV, warnings),
+        Layer("flag", {f: v for f, v in flags.items() if v is not None}),
     ]
-    chosen: dict[str, tuple[str, Any]] = {k.field: ("default", k.default) for k in KEYS}
-    for source, values in layers:
-        chosen.update({f: (source, v) for f, v in values.items()})
+
+
+def _choose(layers: list[Layer], warnings: list[str]) -> dict[str, tuple[str, Any]]:
+    """For each field, the winning (layer name, raw value)."""
+    chosen: dict[str, tuple[str, Any]] = {}
+    for layer in layers:
+        chosen.update({f: (layer.name, v) for f, v in layer.values.items()})
+    top = next(
+        (i for i in range(len(layers) - 1, 0, -1) if set(layers[i].values) & set(CONNECTION)),
+        0,
+    )
+    url_layer = next(
+        (i for i in range(len(layers) - 1, 0, -1) if layers[i].values.get("database_url")), 0
+    )
+    if url_layer and url_layer < top:
+        beaten = sorted(set(layers[top].values) & set(CONNECTION))
+        warnings.append(
+            f"DATABASE_URL from {layers[url_layer].name} is ignored: "
+            f"{_BY_FIELD[beaten[0]].env} from {layers[top].name} takes precedence"
+        )
+        chosen["database_url"] = ("default", None)
     return chosen
 
 
@@ -227,14 +225,19 @@ def _parse_all(chosen: dict[str, tuple[str, Any]]) -> dict[str, Any]:
 
 def _native_user(configured: str | None) -> str | None:
     """Postgres refuses to run as root; pick an unprivileged account when we are root."""
-    if configured or os.geteuid() != 0:
+    if os.geteuid() != 0:
         return configured
-    for candidate in ("postgres", "nobody"):
+    for candidate in (configured,) if configured else ("postgres", "nobody"):
         try:
             pwd.getpwnam(candidate)
         except KeyError:
             continue
         return candidate
+    if configured:
+        raise ConfigError(
+            f"DB_NATIVE_USER={configured!r} names no user on this machine",
+            "create that user or name an existing unprivileged one",
+        )
     raise ConfigError(
         "running as root and no 'postgres' or 'nobody' user exists",
         "set DB_NATIVE_USER to an unprivileged user",
@@ -249,6 +252,49 @@ def _data_dir(root: Path, raw: str) -> Path:
     return path
 
 
+def _isolate_libpq(environ: MutableMapping[str, str], warnings: list[str]) -> None:
+    for name in LIBPQ_ROUTING_ENV:
+        if environ.pop(name, None) is not None:
+            warnings.append(
+                f"ignoring {name} from the environment: dbtasks connects only to the "
+                "target its own settings name"
+            )
+
+
+def _endpoint(
+    v: Mapping[str, Any], url: Endpoint | None, backend: str, root: Path, data_dir: Path
+) -> Endpoint:
+    if url is not None:
+        return with_hosted_defaults(url)
+    password = v["password"]
+    if password is None:
+        password = passwords.local_password(root, data_dir) if backend != "external" else ""
+    endpoint = from_parts(v["host"], v["port"], v["user"], password, v["name"])
+    return with_hosted_defaults(endpoint)
+
+
+def _backend_for(chosen: str, host: str) -> str:
+    if chosen != "auto":
+        return chosen
+    return "native" if is_loopback(host) else "external"
+
+
+def _check_schema(schema: str) -> None:
+    if schema in MANAGED_SCHEMAS:
+        raise ConfigError(
+            f"DB_SCHEMA={schema!r} is a schema Supabase manages",
+            "use a schema of your own, e.g. public or your app's name",
+        )
+
+
+def _check_native_user(user: str) -> None:
+    if not _INITDB_USER.fullmatch(user) or user.lower().startswith("pg_"):
+        raise ConfigError(
+            f"DB_USER={user!r} cannot be the superuser of a native cluster",
+            "use letters, digits and underscores, not starting with pg_",
+        )
+
+
 def load_settings(
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -256,30 +302,33 @@ def load_settings(
 ) -> Settings:
     """Resolve every key through the precedence chain and validate the result."""
     root = root or find_project_root()
-    v = _parse_all(_layers(root, os.environ if environ is None else environ, flags or {}))
-    if v["database_url"]:
-        endpoint = parse_database_url(v["database_url"])
-    else:
-        endpoint = Endpoint(v["host"], v["port"], v["user"], v["password"], v["name"])
-    endpoint = with_hosted_defaults(endpoint)
-    if v["schema"] in MANAGED_SCHEMAS:
-        raise ConfigError(
-            f"DB_SCHEMA={v['schema']!r} is a schema Supabase manages",
-            "use a schema of your own, e.g. public or your app's name",
-        )
-    backend = v["backend"]
-    if backend == "auto":
-        backend = "native" if is_loopback(endpoint.host) else "external"
+    warnings: list[str] = []
+    if environ is None:
+        _isolate_libpq(os.environ, warnings)
+        environ = os.environ
+    chosen = _choose(_layers(root, environ, flags or {}, warnings), warnings)
+    v = _parse_all(chosen)
+    url = from_url(v["database_url"]) if v["database_url"] else None
+    backend = _backend_for(v["backend"], url.host if url else v["host"])
+    data_dir = _data_dir(root, v["data_dir"])
+    endpoint = _endpoint(v, url, backend, root, data_dir)
+    _check_schema(v["schema"])
+    if backend == "native":
+        _check_native_user(endpoint.user)
+        # The cluster dbtasks made only speaks SCRAM: never hand a password to anything
+        # else that happens to listen on the port.
+        endpoint = endpoint.with_options(require_auth="scram-sha-256")
     return Settings(
         endpoint=endpoint,
         schema=v["schema"],
         backend=backend,
-        data_dir=_data_dir(root, v["data_dir"]),
+        data_dir=data_dir,
         health_timeout=v["health_timeout"],
         pg_bindir=Path(v["pg_bindir"]) if v["pg_bindir"] else None,
         native_user=_native_user(v["native_user"]) if backend == "native" else None,
         lock=v["lock"],
         lock_timeout=v["lock_timeout"],
+        slow_revision=v["slow_revision"],
         environment=v["environment"],
         metadata=v["metadata"],
         seeds=tuple(p.strip() for p in v["seeds"].split(",") if p.strip()),
@@ -287,4 +336,6 @@ def load_settings(
         compose_file=root / v["compose_file"],
         image=v["image"],
         project_root=root,
+        sources={f: source for f, (source, _) in chosen.items()},
+        warnings=tuple(warnings),
     )

@@ -14,7 +14,7 @@ from dbtasks.settings import Settings, load_settings
 
 HOSTS = {
     "loopback": "127.0.0.1",
-    "remote": "db.internal.example",
+    "remote": "db.internal.invalid",
     "supabase": "db.abcdefghijklmnop.supabase.co",
 }
 
@@ -74,7 +74,7 @@ def test_matrix(
     assert bool(asked) == (terminal and not yes and expected(host, True, False, "y", allow_remote))
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "db.internal.example"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "db.internal.invalid"])
 def test_production_is_never_touched(tmp_path: Path, host: str) -> None:
     settings = settings_for(tmp_path, host, "external", env="production")
     with pytest.raises(Refused, match="production"):
@@ -87,10 +87,11 @@ def test_production_is_never_touched(tmp_path: Path, host: str) -> None:
         ("db.abcdefghijklmnop.supabase.co", 5432, True),
         ("aws-0-eu-west-1.pooler.supabase.com", 5432, True),
         ("SUPABASE.CO", 5432, True),
-        ("my-pooler.internal", 5432, True),
-        ("db.example.com", 6543, True),
+        ("My-Pooler.internal.invalid", 6543, True),
+        ("my-pooler.internal.invalid", 5432, False),
+        ("db.example.invalid", 6543, False),
         ("notsupabase.co", 5432, False),
-        ("db.example.com", 5432, False),
+        ("db.example.invalid", 5432, False),
     ],
 )
 def test_hosted_supabase_detection(host: str, port: int, hosted: bool) -> None:

@@ -16,7 +16,7 @@ from dbtasks.health import (
     classify,
     wait_healthy,
 )
-from dbtasks.urls import Endpoint
+from dbtasks.target import Endpoint
 
 EP = Endpoint("127.0.0.1", 5999, "postgres", "pw", "app")
 OK = HealthReport("15.4", 1.0, 0.1)

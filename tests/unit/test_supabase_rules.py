@@ -9,8 +9,12 @@ import pytest
 
 from dbtasks.console import Console
 from dbtasks.errors import ConfigError, ExitCode, Refused
-from dbtasks.migrations import commands
+from dbtasks.guard import Intent, check
+from dbtasks.migrations.apply import Downgrade, Stamp, Upgrade
+from dbtasks.migrations.author import Autogenerate, Init
+from dbtasks.seeds import Seed
 from dbtasks.settings import load_settings
+from dbtasks.workflow import execute
 
 POOLER = "postgresql://u:p@aws-0-eu-west-1.pooler.supabase.com:6543/postgres"
 
@@ -28,17 +32,24 @@ def test_explicit_sslmode_is_kept(tmp_path: Path) -> None:
 
 
 def test_other_hosts_are_left_alone(tmp_path: Path) -> None:
-    assert load_settings(environ={"DB_HOST": "db.example.com"}, root=tmp_path).endpoint.query == {}
-    assert load_settings(environ={}, root=tmp_path).endpoint.query == {}
+    assert (
+        load_settings(environ={"DB_HOST": "db.example.invalid"}, root=tmp_path).endpoint.query == {}
+    )
+    # Only dbtasks' own cluster gets the SCRAM requirement.
+    assert load_settings(environ={}, root=tmp_path).endpoint.query == {
+        "require_auth": "scram-sha-256"
+    }
 
 
 @pytest.mark.parametrize(
     "run",
     [
-        lambda s: commands.upgrade(s, Console(out=io.StringIO())),
-        lambda s: commands.init(s, Console(out=io.StringIO())),
-        lambda s: commands.downgrade(s, Console(out=io.StringIO()), "-1", yes=True),
-        lambda s: commands.revision(s, Console(out=io.StringIO()), "add thing"),
+        lambda s: execute(Upgrade(), s, Console(out=io.StringIO())),
+        lambda s: execute(Init(), s, Console(out=io.StringIO())),
+        lambda s: execute(Downgrade("-1"), s, Console(out=io.StringIO()), yes=True),
+        lambda s: execute(Stamp("base"), s, Console(out=io.StringIO()), yes=True),
+        lambda s: execute(Seed(), s, Console(out=io.StringIO()), allow_remote=True),
+        lambda s: execute(Autogenerate("add thing"), s, Console(out=io.StringIO())),
     ],
 )
 def test_transaction_pooler_is_refused_before_connecting(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
@@ -53,10 +64,8 @@ def test_transaction_pooler_is_refused_before_connecting(tmp_path: Path, run) ->
 
 
 def test_session_pooler_port_is_not_the_transaction_pooler(tmp_path: Path) -> None:
-    from dbtasks.supabase import check_migratable
-
     url = POOLER.replace(":6543/", ":5432/")
-    check_migratable(load_settings(environ={"DATABASE_URL": url}, root=tmp_path))
+    check(load_settings(environ={"DATABASE_URL": url}, root=tmp_path), Intent.MIGRATE, "migrate")
 
 
 @pytest.mark.parametrize("schema", ["auth", "storage", "extensions", "supabase_migrations"])

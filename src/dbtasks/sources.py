@@ -1,0 +1,119 @@
+"""Where settings come from: the project root, `[tool.dbtasks]`, `.env`, the environment.
+
+Each layer maps setting fields to raw values; `settings.py` parses and validates them.
+Misspelt keys are named with the nearest known key rather than silently ignored: a
+misspelt `DB_ENV=production` would otherwise switch the production guard off.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbtasks.errors import ConfigError
+
+# Files that mark a project's own root. The nearest directory holding one wins, so a
+# monorepo's parent `.env` or pyproject.toml is never picked up by a sub-project.
+ROOT_MARKERS = ("pyproject.toml", "tasks.py", "alembic.ini")
+
+
+@dataclass
+class Layer:
+    """One source of settings: its name and the raw values it sets, by field."""
+
+    name: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest directory upwards holding a root marker; the start directory otherwise."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if any((candidate / marker).is_file() for marker in ROOT_MARKERS):
+            return candidate
+    return here
+
+
+def nearest(name: str, known: Iterable[str]) -> str | None:
+    known = list(known)
+    """The known key a misspelt one most likely meant."""
+    matches = difflib.get_close_matches(name.upper(), [k.upper() for k in known], 1, 0.6)
+    if not matches:
+        return None
+    return next(k for k in known if k.upper() == matches[0])
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    guess = nearest(name, known)
+    return f" (did you mean {guess}?)" if guess else ""
+
+
+def pyproject_layer(root: Path, fields: Mapping[str, object]) -> Layer:
+    """The `[tool.dbtasks]` table; an unknown key there is an error (it is ours alone)."""
+    import tomllib
+
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return Layer("pyproject.toml")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name} cannot be parsed: {exc}") from None
+    table = data.get("tool", {}).get("dbtasks", {})
+    for key in sorted(table):
+        if key not in fields:
+            raise ConfigError(
+                f"[tool.dbtasks] has unknown key {key!r}{_did_you_mean(key, fields)}",
+                "see docs/configuration.md for the keys",
+            )
+    return Layer("pyproject.toml", dict(table))
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Values of a `.env` file taken literally; a missing file is fine, a bad line is not."""
+    if not path.is_file():
+        return {}
+    from dotenv.parser import parse_stream
+
+    values: dict[str, str] = {}
+    with path.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            if binding.error:
+                # The line itself may hold a secret: name its number only.
+                line = binding.original.line
+                raise ConfigError(f"{path.name} line {line} cannot be parsed (expected KEY=VALUE)")
+            if binding.key is not None and binding.value is not None:
+                values[binding.key] = binding.value
+    return values
+
+
+def env_layer(
+    name: str, raw: Mapping[str, str], by_env: Mapping[str, str], warnings: list[str]
+) -> Layer:
+    """Known variables of `raw` as fields; misspelt ones are reported in `warnings`.
+
+    `.env` belongs to the project, so every unknown DB_* key (and a known key written in
+    lower case) is reported; the real environment is shared with other tools, so only
+    names close to one of ours are.
+    """
+    layer = Layer(name)
+    for key, value in raw.items():
+        if key in by_env:
+            layer.values[by_env[key]] = value
+        elif _looks_like_ours(key, by_env, strict=name == ".env"):
+            warnings.append(
+                f"{name} sets {key}, which dbtasks does not know; it is ignored"
+                f"{_did_you_mean(key, by_env)}"
+            )
+    return layer
+
+
+def _looks_like_ours(key: str, by_env: Mapping[str, str], strict: bool) -> bool:
+    if key.upper() in by_env:  # db_host for DB_HOST
+        return True
+    if not key.upper().startswith("DB_"):
+        return False
+    return strict or nearest(key, by_env) is not None

@@ -1,5 +1,5 @@
-"""Alembic environment: dbtasks' migration runtime does the work (see dbtasks.migrations)."""
+"""Alembic environment: dbtasks' migration runtime does the work (see dbtasks.adapter.runtime)."""
 
-from dbtasks.migrations.runtime import run_migrations
+from dbtasks.adapter.runtime import run_migrations
 
 run_migrations()

@@ -134,8 +134,11 @@ def bench_plugin(root: Path, env: dict[str, str], args: argparse.Namespace, port
         DB_METADATA="bench_models:metadata",
         DB_DATA_DIR=root / "pgdata",
     )
+    from dbtasks.adapter.workspace import Workspace
+
+    where = Workspace.open(settings).state.where
     name = snapshot.snapshot_name(
-        settings.endpoint.database, snapshot.fingerprint(settings, seed=True)
+        settings.endpoint.database, snapshot.fingerprint(settings, True, where)
     )
     bare = bare_clone(port, name, args.tests)
     return report(
@@ -155,7 +158,7 @@ def bare_clone(port: int, template: str, count: int) -> float:
 
 
 def make_endpoint(port: int):  # type: ignore[no-untyped-def]
-    from dbtasks.urls import Endpoint
+    from dbtasks.target import Endpoint
 
     return Endpoint("127.0.0.1", port, "postgres", PASSWORD, "postgres")
 

@@ -2,31 +2,75 @@
 
 rich is imported only when a terminal is attached, so piped and `--json` runs (CI, the
 benchmarks) never pay for it. `NO_COLOR` and `TERM=dumb` are honoured by rich itself.
+A reader that closes the pipe early (`inv db.history --json | head -c 10`) only ends the
+output: the command itself carries on and exits with its own code.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
 
 
+class _Sink(io.TextIOBase):
+    """A stream that turns into /dev/null once its reader has gone away."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.closed_by_reader = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_by_reader:
+            try:
+                self.stream.write(text)
+            except (BrokenPipeError, ValueError):
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self.stream.flush()
+            except (BrokenPipeError, ValueError):
+                self._gone()
+
+    def _gone(self) -> None:
+        self.closed_by_reader = True
+        # Python flushes stdout once more at exit: point the descriptor at /dev/null so
+        # that last flush has somewhere to go instead of printing a traceback.
+        with suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+    def isatty(self) -> bool:
+        return _isatty(self.stream)
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
 class Console:
     """Writes everything a task shows; library code receives one and never prints."""
 
     def __init__(
-        self, json_mode: bool = False, out: TextIO | None = None, err: TextIO | None = None
+        self,
+        json_mode: bool = False,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
+        self.out: TextIO = _Sink(out or sys.stdout)  # type: ignore[assignment]
+        self.err: TextIO = _Sink(err or sys.stderr)  # type: ignore[assignment]
         self.json_mode = json_mode
         self.interactive = not json_mode and _isatty(self.out)
+        self.secrets = list(secrets)
         self._rich: RichConsole | None = None
 
     @property
@@ -53,7 +97,9 @@ class Console:
         self.line(f"→ {text}", style="cyan")
 
     def warn(self, text: str) -> None:
-        print(f"warning: {text}", file=self.err, flush=True)
+        from dbtasks.target import redact
+
+        print(f"warning: {redact(text, self.secrets)}", file=self.err, flush=True)
 
     def fields(self, pairs: Sequence[tuple[str, object]]) -> None:
         """Aligned `key: value` lines."""
@@ -92,22 +138,27 @@ class Console:
             yield
 
     @contextmanager
-    def progress(self, total: int, verb: str) -> Iterator[Callable[[str], None]]:
-        """Yields `advance(label)`: a bar with elapsed time on a terminal, else one line each."""
-        started = time.perf_counter()
-        done = 0
+    def progress(
+        self, labels: Sequence[str], done_verb: str, doing_verb: str
+    ) -> Iterator[Callable[[float], None]]:
+        """Yields `finished(seconds)`: the next of `labels` is done, having taken `seconds`.
 
-        def line(label: str) -> str:
-            return f"[{done}/{total}] {verb} {label} ({time.perf_counter() - started:.2f}s)"
+        On a terminal a live bar names the one running; otherwise one line per label.
+        """
+        total = len(labels)
+        count = 0
+
+        def line() -> str:
+            return f"[{count}/{total}] {done_verb} {labels[count - 1]}"
 
         if not self.interactive:
 
-            def advance_plain(label: str) -> None:
-                nonlocal done
-                done += 1
-                self.line(line(label))
+            def finished_plain(seconds: float) -> None:
+                nonlocal count
+                count += 1
+                self.line(f"{line()} ({seconds:.2f}s)")
 
-            yield advance_plain
+            yield finished_plain
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -119,15 +170,16 @@ class Console:
             console=self.rich,
             transient=True,
         ) as bar:
-            task = bar.add_task(verb, total=total)
+            task = bar.add_task(f"{doing_verb} {labels[0]}" if labels else "", total=total)
 
-            def advance(label: str) -> None:
-                nonlocal done
-                done += 1
-                bar.console.print(f"✓ {line(label)}", style="green", markup=False)
-                bar.update(task, advance=1)
+            def finished(seconds: float) -> None:
+                nonlocal count
+                count += 1
+                bar.console.print(f"✓ {line()} ({seconds:.2f}s)", style="green", markup=False)
+                following = f"{doing_verb} {labels[count]}" if count < total else ""
+                bar.update(task, advance=1, description=following)
 
-            yield advance
+            yield finished
 
 
 def _isatty(stream: IO[str]) -> bool:

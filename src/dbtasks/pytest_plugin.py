@@ -8,6 +8,11 @@ with `CREATE DATABASE ... TEMPLATE` and dropped after the test. Fixtures:
 - `dbtasks_settings` (session): the configuration used; override it to point elsewhere.
 
 Mark a test `@pytest.mark.dbtasks(seed=False)` for an empty (migrated, unseeded) database.
+
+The plugin creates and drops databases, so it obeys the same guard as `inv db.reset`:
+production, hosted-Supabase and pooler targets are refused, and a host that is not this
+machine needs `dbtasks_allow_remote = true` in the pytest ini options (or
+`--dbtasks-allow-remote`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,19 @@ from dbtasks import pg
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    from dbtasks.migrations.graph_cache import Locations
     from dbtasks.settings import Settings
+
+ALLOW_REMOTE = "dbtasks_allow_remote"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(ALLOW_REMOTE, "let dbtasks create test databases on a remote host", "bool")
+    parser.addoption(
+        "--dbtasks-allow-remote",
+        action="store_true",
+        help="let dbtasks create test databases on a host that is not this machine",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,10 +54,11 @@ def pytest_configure(config: pytest.Config) -> None:
 class Templates:
     """The session's snapshots, built or found once per seed flavour, and one connection."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, where: Locations) -> None:
         from dbtasks.console import Console
 
         self.settings = settings
+        self.where = where
         self.console = Console()
         self._resources = ExitStack()
         self.cur = self._resources.enter_context(pg.maintenance(settings.endpoint))
@@ -50,7 +68,7 @@ class Templates:
         if seed not in self.names:
             from dbtasks.reset import ensure_snapshot
 
-            found, _ = ensure_snapshot(self.settings, self.console, self.cur, seed)
+            found, _ = ensure_snapshot(self.settings, self.console, self.cur, seed, self.where)
             self.names[seed] = found.name
         return self.names[seed]
 
@@ -74,13 +92,30 @@ def dbtasks_settings() -> Settings:
     return load_settings()
 
 
-@pytest.fixture(scope="session")
-def dbtasks_templates(dbtasks_settings: Settings) -> Iterator[Templates]:
-    from dbtasks.console import Console
-    from dbtasks.stack import ensure_ready
+def _allow_remote(config: pytest.Config) -> bool:
+    return bool(config.getoption("--dbtasks-allow-remote") or config.getini(ALLOW_REMOTE))
 
-    ensure_ready(dbtasks_settings, Console())
-    templates = Templates(dbtasks_settings)
+
+@pytest.fixture(scope="session")
+def dbtasks_templates(
+    request: pytest.FixtureRequest, dbtasks_settings: Settings
+) -> Iterator[Templates]:
+    from dbtasks.console import Console
+    from dbtasks.errors import DbTasksError
+    from dbtasks.guard import Intent, check
+    from dbtasks.stack import ensure_ready
+    from dbtasks.workflow import Work
+
+    console = Console()
+    try:
+        check(
+            dbtasks_settings, Intent.DESTROY, "create test databases", _allow_remote(request.config)
+        )
+        stack = ensure_ready(dbtasks_settings, console)
+        where = Work(dbtasks_settings, console, stack).locations
+    except DbTasksError as exc:
+        pytest.exit(f"dbtasks: {exc.render()}", returncode=4)
+    templates = Templates(dbtasks_settings, where)
     try:
         yield templates
     finally:
@@ -103,8 +138,16 @@ def dbtasks_database(
         dbtasks_templates.drop(database)
 
 
+def search_path_option(schema: str) -> str:
+    """`options` for libpq: the schema quoted as an identifier, and spaces and backslashes
+    escaped the way libpq splits options, so no schema name can inject another option."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    escaped = quoted.replace("\\", "\\\\").replace(" ", "\\ ")
+    return f"-csearch_path={escaped}"
+
+
 @pytest.fixture
 def dbtasks_url(dbtasks_database: Settings) -> URL:
     """The SQLAlchemy URL of the test's database, with search_path set to DB_SCHEMA."""
     url = dbtasks_database.endpoint.sqlalchemy_url()
-    return url.update_query_dict({"options": f"-csearch_path={dbtasks_database.schema}"})
+    return url.update_query_dict({"options": search_path_option(dbtasks_database.schema)})

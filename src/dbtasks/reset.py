@@ -1,8 +1,9 @@
 """`db.reset`: name the target, pass the guard, rebuild, verify.
 
-Native: clone the snapshot when its fingerprint matches, else drop, create, migrate, seed
-and snapshot. External: drop and recreate `DB_SCHEMA` only. The fast path touches only
-psycopg2, so a reset costs little more than `inv` itself.
+What a reset does is the backend's capability: clone a template snapshot (when its
+fingerprint matches, else drop, create, migrate, seed and snapshot), recreate the whole
+stack, or drop and recreate `DB_SCHEMA` only on a database dbtasks does not own. The fast
+path touches only psycopg2, so a reset costs little more than `inv` itself.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import pg, snapshot
-from dbtasks.guard import authorize
-from dbtasks.stack import ensure_ready, get_stack
+from dbtasks.guard import Intent
+from dbtasks.stack import ResetMode
+from dbtasks.workflow import Flow, Work, execute
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
+    from dbtasks.migrations.graph_cache import Locations
+    from dbtasks.migrations.lock import Held
     from dbtasks.settings import Settings
     from dbtasks.stack import Stack
 
@@ -28,49 +32,84 @@ class ResetOptions:
     use_snapshot: bool = True
 
 
-def what_is_destroyed(settings: Settings) -> str:
-    ep = settings.endpoint
-    if settings.backend == "external":
-        return f"schema {settings.schema!r} of database {ep.database!r} and all its data"
-    if settings.backend == "compose":
-        return f"the compose stack's volume: every database in it, including {ep.database!r}"
-    return f"database {ep.database!r} and all its data"
+@dataclass(frozen=True)
+class ResetPlan:
+    mode: ResetMode
+    destroys: str
+
+
+class Reset(Flow[ResetPlan, str]):
+    intent = Intent.DESTROY
+    action = "reset"
+    locks = False  # the database the lock lives in is dropped; snapshots lock their own
+    ready = False  # the stack may be thrown away first (RECREATE): act starts it
+
+    def __init__(self, options: ResetOptions) -> None:
+        self.options = options
+
+    def plan(self, work: Work) -> ResetPlan:
+        caps = work.stack.capabilities
+        ep = work.settings.endpoint
+        return ResetPlan(caps.reset, caps.destroyed_by_reset(ep.database, work.settings.schema))
+
+    def show(self, work: Work, plan: ResetPlan) -> bool:
+        settings = work.settings
+        work.console.fields(
+            [
+                ("target", f"{settings.backend} {settings.masked_url}"),
+                ("database", settings.endpoint.database),
+                ("schema", settings.schema),
+                ("destroys", plan.destroys),
+            ]
+        )
+        return True
+
+    def consent(self, work: Work, plan: ResetPlan) -> str:
+        return f"destroy {plan.destroys}"
+
+    def act(self, work: Work, plan: ResetPlan, held: Held | None) -> str:
+        from dbtasks.stack import ensure_ready
+
+        if plan.mode is ResetMode.RECREATE:
+            work.stack.destroy()  # the stack's own full reset: its storage goes too
+        ensure_ready(work.settings, work.console, work.stack)
+        if plan.mode is ResetMode.SCHEMA:
+            return _rebuild_schema(work, self.options.seed)
+        if plan.mode is ResetMode.RECREATE:
+            heads = migrate_and_seed(work.settings, work.console, work.stack, self.options.seed)
+            return f"recreated the stack: at head {', '.join(heads) or 'base'}"
+        return _reset_database(work, self.options)
+
+    def idle(self, work: Work, plan: ResetPlan) -> str:
+        raise AssertionError("a reset always acts")
 
 
 def reset(
     settings: Settings, console: Console, options: ResetOptions, stack: Stack | None = None
 ) -> str:
     """Rebuild the database at head (and seeded); returns the closing summary."""
-    destroyed = what_is_destroyed(settings)
-    console.fields(
-        [
-            ("target", f"{settings.backend} {settings.masked_url}"),
-            ("database", settings.endpoint.database),
-            ("schema", settings.schema),
-            ("destroys", destroyed),
-        ]
-    )
-    authorize(
+    return execute(
+        Reset(options),
         settings,
         console,
-        f"destroy {destroyed}",
         yes=options.yes,
         allow_remote=options.allow_remote,
+        stack=stack,
     )
-    stack = stack or get_stack(settings)
-    if settings.backend == "compose":
-        stack.destroy()  # the stack's own full reset: its volume goes too
-    ensure_ready(settings, console, stack)
-    if settings.backend == "external":
-        return _rebuild_schema(settings, console, options)
-    return _reset_database(settings, console, options)
 
 
-def _reset_database(settings: Settings, console: Console, options: ResetOptions) -> str:
+def _reset_database(work: Work, options: ResetOptions) -> str:
+    settings = work.settings
     database = settings.endpoint.database
     with pg.maintenance(settings.endpoint) as cur:
         found, built = ensure_snapshot(
-            settings, console, cur, options.seed, rebuild=not options.use_snapshot
+            settings,
+            work.console,
+            cur,
+            options.seed,
+            work.locations,
+            rebuild=not options.use_snapshot,
+            stack=work.stack,
         )
         snapshot.restore(cur, found, database)
     snapshot.verify(settings.endpoint, settings.schema, found, database)
@@ -79,54 +118,59 @@ def _reset_database(settings: Settings, console: Console, options: ResetOptions)
 
 
 def ensure_snapshot(
-    settings: Settings, console: Console, cur: Any, seed: bool, rebuild: bool = False
+    settings: Settings,
+    console: Console,
+    cur: Any,
+    seed: bool,
+    where: Locations,
+    rebuild: bool = False,
+    stack: Stack | None = None,
 ) -> tuple[snapshot.Snapshot, bool]:
     """The snapshot matching the current files, built if missing; True when built now.
 
     It is built in a scratch database, so the developer's database is untouched until the
     clone, and under an advisory lock, so parallel test workers build it once.
     """
-    name = snapshot.snapshot_name(settings.endpoint.database, snapshot.fingerprint(settings, seed))
+    database = settings.endpoint.database
+    name = snapshot.snapshot_name(database, snapshot.fingerprint(settings, seed, where))
     with snapshot.build_lock(cur, name):
         found = None if rebuild else snapshot.find(cur, name)
         if found:
             return found, False
-        scratch = f"{name}_build"
+        scratch = snapshot.scratch_name(name)
         pg.drop_database(cur, scratch)
         pg.create_database(cur, scratch)
         try:
-            heads = _migrate_and_seed(_on_database(settings, scratch), console, seed)
-            snapshot.build(cur, scratch, name, heads)
+            heads = migrate_and_seed(on_database(settings, scratch), console, stack, seed)
+            snapshot.build(cur, scratch, name, (database, seed), heads)
         finally:
             pg.drop_database(cur, scratch)
         return snapshot.Snapshot(name, heads), True
 
 
-def _on_database(settings: Settings, database: str) -> Settings:
+def on_database(settings: Settings, database: str) -> Settings:
     return replace(settings, endpoint=replace(settings.endpoint, database=database))
 
 
-def _rebuild_schema(settings: Settings, console: Console, options: ResetOptions) -> str:
-    from sqlalchemy import text
+def _rebuild_schema(work: Work, seed: bool) -> str:
+    from psycopg2 import sql
 
-    from dbtasks.migrations.runner import connect
-
-    with connect(settings) as conn:
-        quoted = conn.dialect.identifier_preparer.quote_schema(settings.schema)
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {quoted} CASCADE"))
-        conn.commit()
-    heads = _migrate_and_seed(settings, console, options.seed)
-    return f"rebuilt schema {settings.schema}: at head {', '.join(heads) or 'base'}"
+    schema = work.settings.schema
+    with pg.session(work.settings.endpoint) as cur:
+        cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    heads = migrate_and_seed(work.settings, work.console, work.stack, seed)
+    return f"rebuilt schema {schema}: at head {', '.join(heads) or 'base'}"
 
 
-def _migrate_and_seed(settings: Settings, console: Console, seed: bool) -> tuple[str, ...]:
-    from dbtasks.migrations.commands import apply_pending
-    from dbtasks.migrations.runner import connect, current_heads
-    from dbtasks.seeds import apply_seeds
+def migrate_and_seed(
+    settings: Settings, console: Console, stack: Stack | None, seed: bool
+) -> tuple[str, ...]:
+    """Upgrade to every head, then seed; the stack is known to be ready."""
+    from dbtasks.migrations.apply import Upgrade
+    from dbtasks.seeds import Seed
 
-    apply_pending(settings, console)
-    with connect(settings) as conn:
-        if seed:
-            ran = apply_seeds(settings, conn)
-            console.step(f"seeded from {', '.join(ran)}" if ran else "no seed files")
-        return current_heads(conn, settings.schema)
+    final = execute(Upgrade(), settings, console, stack=stack)
+    if seed:
+        ran = execute(Seed(), settings, console, stack=stack)
+        console.step(f"seeded from {', '.join(ran)}" if ran else "no seed files")
+    return final.current

@@ -7,6 +7,7 @@ is rolled back on any failure.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks.errors import ConfigError, DbTasksError
+from dbtasks.guard import Intent
+from dbtasks.workflow import Flow, Work
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from dbtasks.console import Console
+    from dbtasks.migrations.lock import Held
     from dbtasks.settings import Settings
 
 _DOLLAR_TAG = re.compile(r"\$[A-Za-z_0-9]*\$")
@@ -36,13 +39,16 @@ class Statement:
     line: int  # 1-based line of the statement's first character in its file
 
 
-def seed_files(settings: Settings) -> list[Path]:
+def seed_files(settings: Settings, warn: Callable[[str], None] | None = None) -> list[Path]:
     """The configured seed files in order; globs expand sorted, explicit paths must exist."""
     root = settings.project_root
     files: list[Path] = []
     for pattern in settings.seeds:
         if any(ch in pattern for ch in "*?["):
-            files += sorted(p for p in root.glob(pattern) if p.is_file())
+            matched = sorted(p for p in root.glob(pattern) if p.is_file())
+            if not matched and warn is not None:
+                warn(f"DB_SEEDS pattern {pattern!r} matches no file")
+            files += matched
         elif (root / pattern).is_file():
             files.append(root / pattern)
         else:
@@ -94,16 +100,31 @@ def _statement(text: str, start: int, end: int) -> Statement:
     return Statement(chunk[skip:].strip(), text.count("\n", 0, start + skip) + 1)
 
 
-def seed_database(settings: Settings, console: Console, allow_remote: bool = False) -> list[str]:
-    """`inv db.seed`: refuse foreign targets, make sure the stack runs, seed."""
-    from dbtasks.guard import check_target
-    from dbtasks.migrations.runner import connect
-    from dbtasks.stack import ensure_ready
+@dataclass(frozen=True)
+class SeedPlan:
+    files: tuple[str, ...]
+    callable: str | None
 
-    check_target(settings, "seed", allow_remote)
-    ensure_ready(settings, console)
-    with connect(settings) as conn:
-        return apply_seeds(settings, conn)
+
+class Seed(Flow[SeedPlan, list[str]]):
+    """`inv db.seed`: every seed file (and the callable) in one transaction."""
+
+    intent = Intent.WRITE
+    action = "seed"
+
+    def plan(self, work: Work) -> SeedPlan:
+        root = work.settings.project_root
+        files = seed_files(work.settings, warn=work.console.warn)
+        return SeedPlan(tuple(str(p.relative_to(root)) for p in files), work.settings.seed_callable)
+
+    def show(self, work: Work, plan: SeedPlan) -> bool:
+        return bool(plan.files or plan.callable)
+
+    def act(self, work: Work, plan: SeedPlan, held: Held | None) -> list[str]:
+        return apply_seeds(work.settings, work.conn)
+
+    def idle(self, work: Work, plan: SeedPlan) -> list[str]:
+        return []
 
 
 def apply_seeds(settings: Settings, connection: Connection) -> list[str]:
@@ -132,9 +153,14 @@ def _run_file(connection: Connection, path: Path, root: Path) -> None:
             connection.exec_driver_sql(statement.sql)
         except Exception as exc:
             line = statement.line + _line_in_statement(exc, statement.sql)
+            where = f"seed {path.relative_to(root)} line {line}"
+            if type(getattr(exc, "orig", None)).__name__ == "UniqueViolation":
+                raise SeedFailed(
+                    f"{where}: its rows are already there ({_first_line(exc)}); nothing was seeded",
+                    "the database is already seeded: `inv db.reset --yes` rebuilds and reseeds it",
+                ) from exc
             raise SeedFailed(
-                f"seed {path.relative_to(root)} line {line} failed: "
-                f"{_first_line(exc)}; the seed was rolled back",
+                f"{where} failed: {_first_line(exc)}; the seed was rolled back",
                 "fix the file and run `inv db.seed` again",
             ) from exc
 
@@ -179,13 +205,18 @@ def _run_callable(target: Callable[[Connection], Any], connection: Connection, s
 
 
 def iter_fingerprint_files(settings: Settings) -> Iterator[Path]:
-    """Files whose content a snapshot depends on, besides the migrations."""
+    """Files whose content a snapshot depends on, besides the migrations: the seed files,
+    and the seed callable's module, found the way Python imports it."""
     yield from seed_files(settings)
     if settings.seed_callable:
-        module = settings.seed_callable.partition(":")[0].replace(".", "/")
-        for candidate in (
-            settings.project_root / f"{module}.py",
-            settings.project_root / "src" / f"{module}.py",
-        ):
-            if candidate.is_file():
-                yield candidate
+        module = settings.seed_callable.partition(":")[0]
+        root = str(settings.project_root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin or not Path(spec.origin).is_file():
+            raise ConfigError(f"DB_SEED_CALLABLE={settings.seed_callable!r}: no module {module!r}")
+        yield Path(spec.origin)

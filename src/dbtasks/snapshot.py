@@ -1,31 +1,33 @@
 """Template-database snapshots: a migrated (and seeded) database, cloned in milliseconds.
 
-A snapshot's name carries a fingerprint of every migration and seed file, so any change to
-one of them makes the old snapshot unreachable; it is dropped when the next one is built.
+A snapshot is keyed by a fingerprint of every revision file (the folders Alembic reads),
+every seed file and the seed callable's module, so any change to one of them makes the old
+snapshot unreachable; building a new one drops the older snapshots of the same database.
 Works with psycopg2 only: the fast path of `inv db.reset` never imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import pg
-from dbtasks.errors import DbTasksError
+from dbtasks.errors import ConfigError, DbTasksError
+from dbtasks.migrations.version_table import read_current
 from dbtasks.seeds import iter_fingerprint_files
 
 if TYPE_CHECKING:
+    from dbtasks.migrations.graph_cache import Locations
     from dbtasks.settings import Settings
-    from dbtasks.urls import Endpoint
+    from dbtasks.target import Endpoint
 
-FORMAT = "dbtasks-snapshot-1"  # change when what a snapshot holds changes
-_MARK = "dbtasks snapshot heads="
+FORMAT = "dbtasks-snapshot-2"  # change when what a snapshot holds changes
+_MARK = "dbtasks snapshot"
 _LOCK_NAMESPACE = 0x5A4D5348  # distinct from the migration lock's namespace
+NAME_LIMIT = 63  # bytes, Postgres' identifier limit
 
 
 @dataclass(frozen=True)
@@ -34,39 +36,37 @@ class Snapshot:
     heads: tuple[str, ...]
 
 
-def versions_dirs(settings: Settings) -> list[Path]:
-    """Where the revision files live, read from alembic.ini without importing Alembic."""
-    ini = settings.project_root / "alembic.ini"
-    parser = configparser.ConfigParser(defaults={"here": str(settings.project_root)})
-    parser.read(ini, encoding="utf-8")
-    section = parser["alembic"] if parser.has_section("alembic") else {}
-    locations = section.get("version_locations")
-    if locations:
-        return [Path(p) for p in locations.replace(",", " ").split()]
-    script = Path(section.get("script_location", "alembic"))
-    script = script if script.is_absolute() else settings.project_root / script
-    return [script / "versions"]
-
-
-def fingerprint(settings: Settings, seed: bool) -> str:
+def fingerprint(settings: Settings, seed: bool, where: Locations) -> str:
     """A hash of what a reset builds: migrations, seeds (when seeding) and the schema."""
     digest = hashlib.sha256(f"{FORMAT}\0{settings.schema}\0seed={seed}\0".encode())
-    files = sorted(p for d in versions_dirs(settings) if d.is_dir() for p in d.rglob("*.py"))
+    files = where.files()
     if seed:
         files += list(iter_fingerprint_files(settings))
     for path in files:
-        digest.update(str(path.relative_to(settings.project_root)).encode() + b"\0")
+        digest.update(str(path).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
+def derived_name(base: str, tag: str, key: str) -> str:
+    """`base` cut to fit, then `_tag_key`: at most 63 bytes, and unique by its key."""
+    suffix = f"_{tag}_{key}"
+    room = NAME_LIMIT - len(suffix.encode())
+    head = base.encode()[:room].decode("utf-8", "ignore")
+    return head + suffix
+
+
 def snapshot_name(database: str, key: str) -> str:
-    return f"{_prefix(database)}{key[:12]}"
+    # The key covers the database's full name: two long names sharing a prefix differ.
+    unique = hashlib.sha256(f"{database}\0{key}".encode()).hexdigest()[:16]
+    name = derived_name(database, "snap", unique)
+    if name == database:
+        raise ConfigError(f"DB_NAME={database!r} collides with its own snapshot's name")
+    return name
 
 
-def _prefix(database: str) -> str:
-    # 34 + 9 + 12 (+ "_build" while building) stays within the 63-byte name limit.
-    return f"{database[:34]}_dbtasks_"
+def _identity(database: str, seed: bool) -> str:
+    return f"{_MARK} of={database} seed={seed}"
 
 
 def find(cur: Any, name: str) -> Snapshot | None:
@@ -74,26 +74,29 @@ def find(cur: Any, name: str) -> Snapshot | None:
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
     )
     row = cur.fetchone()
-    if row is None or not str(row[0] or "").startswith(_MARK):
+    comment = str(row[0] or "") if row else ""
+    if not comment.startswith(_MARK) or " heads=" not in comment:
         return None
-    heads = str(row[0])[len(_MARK) :]
+    heads = comment.rsplit(" heads=", 1)[1]
     return Snapshot(name, tuple(h for h in heads.split(",") if h))
 
 
-def state(settings: Settings, seed: bool = True) -> str:
+def state(settings: Settings, where: Locations, seed: bool = True) -> str:
     """'valid', 'stale' (only for older files) or 'none', for `db.status`."""
-    name = snapshot_name(settings.endpoint.database, fingerprint(settings, seed))
+    database = settings.endpoint.database
+    name = snapshot_name(database, fingerprint(settings, seed, where))
     with pg.maintenance(settings.endpoint) as cur:
         if find(cur, name):
             return "valid"
-        return "stale" if _others(cur, settings.endpoint.database, name) else "none"
+        return "stale" if _others(cur, database, seed, name) else "none"
 
 
-def _others(cur: Any, database: str, keep: str) -> list[str]:
-    prefix = _prefix(database)
+def _others(cur: Any, database: str, seed: bool, keep: str) -> list[str]:
+    """Snapshots of the same database and seed flavour, other than `keep`."""
     cur.execute(
-        "SELECT datname FROM pg_database WHERE left(datname, %s) = %s AND datname <> %s",
-        (len(prefix), prefix, keep),
+        "SELECT datname FROM pg_database WHERE datname <> %s "
+        "AND starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), %s)",
+        (keep, _identity(database, seed) + " heads="),
     )
     return [str(row[0]) for row in cur.fetchall()]
 
@@ -109,21 +112,22 @@ def build_lock(cur: Any, name: str) -> Iterator[None]:
         cur.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, key))
 
 
-def build(cur: Any, database: str, name: str, heads: tuple[str, ...]) -> None:
-    """Freeze `database` as snapshot `name`, replacing older snapshots of it."""
+def build(cur: Any, source: str, name: str, of: tuple[str, bool], heads: tuple[str, ...]) -> None:
+    """Freeze database `source` as snapshot `name` of database `of[0]` (seeded: `of[1]`),
+    replacing the older snapshots of it."""
     from psycopg2 import sql
 
-    for old in [*_others(cur, database, name), name]:
+    database, seed = of
+    for old in [*_others(cur, database, seed, name), name]:
         pg.drop_database(cur, old)
-    pg.create_database(cur, name, template=database)
+    pg.create_database(cur, name, template=source)
     ident = sql.Identifier(name)
     # No connections: a stray session on the template would block every clone.
     cur.execute(
         sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(ident)
     )
-    cur.execute(
-        sql.SQL("COMMENT ON DATABASE {} IS {}").format(ident, sql.Literal(_MARK + ",".join(heads)))
-    )
+    comment = f"{_identity(database, seed)} heads={','.join(heads)}"
+    cur.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(ident, sql.Literal(comment)))
 
 
 def restore(cur: Any, snapshot: Snapshot, database: str) -> None:
@@ -134,19 +138,8 @@ def restore(cur: Any, snapshot: Snapshot, database: str) -> None:
 
 def read_heads(endpoint: Endpoint, schema: str, database: str | None = None) -> tuple[str, ...]:
     """The revisions recorded in a database, read with psycopg2 (no Alembic import)."""
-    import psycopg2
-    from psycopg2 import sql
-
     with pg.session(endpoint, database) as cur:
-        try:
-            cur.execute(
-                sql.SQL("SELECT version_num FROM {}.alembic_version ORDER BY 1").format(
-                    sql.Identifier(schema)
-                )
-            )
-        except psycopg2.errors.UndefinedTable:
-            return ()
-        return tuple(str(row[0]) for row in cur.fetchall())
+        return read_current(cur, schema)
 
 
 def verify(endpoint: Endpoint, schema: str, snapshot: Snapshot, database: str) -> None:
@@ -156,3 +149,8 @@ def verify(endpoint: Endpoint, schema: str, snapshot: Snapshot, database: str) -
             f"the clone of {snapshot.name} is at {heads}, expected {snapshot.heads}",
             "run `inv db.reset --yes --no-snapshot`",
         )
+
+
+def scratch_name(name: str) -> str:
+    """Where a snapshot is built before it is frozen: never a configured name."""
+    return derived_name(name.rsplit("_snap_", 1)[0], "build", name.rsplit("_", 1)[-1])

@@ -96,6 +96,7 @@ def test_status_json(chain_project: ScratchProject) -> None:
 
 def test_upgrade_sql_prints_and_changes_nothing(chain_project: ScratchProject) -> None:
     write_chain(chain_project.versions, 2)
+    ok(chain_project.inv("stack.up"))  # read-only commands never create the database
     out = ok(chain_project.inv("db.upgrade", "--sql"))
     assert "CREATE TABLE t002" in out
     status = json.loads(chain_project.inv("db.status", "--json").stdout)
@@ -115,4 +116,6 @@ def test_eight_concurrent_upgrades_apply_each_revision_once(chain_project: Scrat
         assert cur.fetchall() == [("r050",)]
     conn.close()
     assert len(counts) == 50 and set(counts.values()) == {1}
-    assert sum("already at head r050" in out for _, out, _ in results) == 7
+    # The others either waited while the first applied everything, or came after it.
+    idle = ("another run applied them while this one waited", "already at head r050")
+    assert sum(any(phrase in out for phrase in idle) for _, out, _ in results) == 7

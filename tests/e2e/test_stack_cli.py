@@ -103,7 +103,10 @@ def test_destroy_needs_yes_without_a_terminal(project: Project) -> None:
         ({"DB_PORT": "abc"}, "DB_PORT='abc'"),
         ({"DB_PORT": "99999"}, "DB_PORT=99999"),
         ({"DB_BACKEND": "podman"}, "DB_BACKEND='podman'"),
-        ({"DATABASE_URL": f"postgresql://u:{HOSTILE_PASSWORD}@h:port/db"}, "DATABASE_URL="),
+        (
+            {"DATABASE_URL": f"postgresql://u:{HOSTILE_PASSWORD}@h:port/db"},
+            "DATABASE_URL is malformed",
+        ),
         ({"DB_NAME": ""}, "DB_NAME is empty"),
     ],
 )

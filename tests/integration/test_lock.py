@@ -8,8 +8,9 @@ import psycopg2
 import pytest
 
 from dbtasks.console import Console
-from dbtasks.migrations import commands
 from dbtasks.migrations.lock import LockTimeout, migration_lock
+from dbtasks.stack import ensure_ready
+from tests import flows as commands
 from tests.projects import ScratchProject, write_chain
 
 pytestmark = pytest.mark.integration
@@ -28,11 +29,14 @@ def applied_log(project: ScratchProject) -> list[str]:
 def test_second_process_waits_then_finds_nothing_to_do(project: ScratchProject) -> None:
     write_chain(project.versions, 3)
     settings = project.settings()
-    commands.current_status(settings, Console(out=io.StringIO()))  # creates the database
+    ensure_ready(settings, Console(out=io.StringIO()))  # creates the database
     with migration_lock(settings, Console(out=io.StringIO())):
         waiting = project.popen("db.upgrade")
         assert waiting.stdout is not None
-        line = waiting.stdout.readline()
+        # It shows its plan, then waits.
+        line = ""
+        while "waiting" not in line and waiting.poll() is None:
+            line = waiting.stdout.readline()
         assert "waiting for the migration lock held by pid" in line
         assert "dbtasks migrate" in line
         # While it waits, this process (holding the lock) does the work.
@@ -41,14 +45,14 @@ def test_second_process_waits_then_finds_nothing_to_do(project: ScratchProject) 
         )
     out, err = waiting.communicate(timeout=60)
     assert waiting.returncode == 0, err
-    assert "already at head r003" in out
+    assert "another run applied them while this one waited" in out
     assert applied_log(project) == ["r001", "r002", "r003"]
 
 
 def test_lock_timeout_names_the_holder(project: ScratchProject) -> None:
     write_chain(project.versions, 1)
     settings = project.settings()
-    commands.current_status(settings, Console(out=io.StringIO()))
+    ensure_ready(settings, Console(out=io.StringIO()))
     holder = migration_lock(settings, Console(out=io.StringIO()))
     with holder, pytest.raises(LockTimeout) as info:
         commands.upgrade(project.settings(DB_LOCK_TIMEOUT="0.3"), Console(out=io.StringIO()))

@@ -7,11 +7,12 @@ import io
 import psycopg2
 import pytest
 
+from dbtasks.adapter.run import MigrationFailed
 from dbtasks.console import Console
 from dbtasks.errors import ConfigError, DbTasksError, ExitCode, HealthError, Refused
-from dbtasks.migrations import commands
-from dbtasks.migrations.runner import MigrationFailed
+from dbtasks.stack import ensure_ready
 from dbtasks.supabase import MANAGED_SCHEMAS
+from tests import flows as commands
 from tests.projects import SMALL_MODELS, ScratchProject, write_chain
 from tests.support import HOSTILE_PASSWORD, free_port
 
@@ -44,7 +45,7 @@ def test_init_fresh_database(project: ScratchProject) -> None:
     final = commands.init(project.settings(), quiet())
     assert final.at_head and len(final.current) == 1
     assert len(project.revision_files()) == 1
-    assert tables(project) == {"notes", "alembic_version"}
+    assert tables(project) == {"notes", "alembic_version", "dbtasks_revision_log"}
 
 
 def test_init_mindmirror_models(mindmirror: ScratchProject) -> None:
@@ -188,6 +189,7 @@ def test_upgrade_to_a_target(project: ScratchProject) -> None:
 
 def test_upgrade_offline_sql_changes_nothing(project: ScratchProject) -> None:
     write_chain(project.versions, 2)
+    ensure_ready(project.settings(), quiet())
     out = io.StringIO()
     commands.upgrade(project.settings(), Console(out=out), sql=True)
     assert "CREATE TABLE t001" in out.getvalue() and "CREATE TABLE t002" in out.getvalue()
@@ -261,6 +263,7 @@ def test_status_shows_current_revision(project: ScratchProject) -> None:
 
 
 def test_status_no_migrations(project: ScratchProject) -> None:
+    ensure_ready(project.settings(), quiet())
     report = commands.current_status(project.settings(), quiet())
     assert report.current == () and report.heads == ()
     assert report.at_head and report.summary() == "no migrations yet"
@@ -273,7 +276,7 @@ def test_status_unknown_database_revision(project: ScratchProject) -> None:
     report = commands.current_status(project.settings(), quiet())
     assert report.unknown == ["r002"] and not report.at_head
     assert any("no script defines" in w for w in report.warnings)
-    with pytest.raises(DbTasksError, match="which no script"):
+    with pytest.raises(DbTasksError, match="which no revision file defines"):
         commands.upgrade(project.settings(), quiet())
 
 

@@ -7,12 +7,13 @@ import io
 import psycopg2
 import pytest
 
+from dbtasks import pg
 from dbtasks.console import Console
 from dbtasks.errors import Refused
-from dbtasks.migrations import commands
-from dbtasks.migrations.runner import connect
 from dbtasks.reset import ResetOptions, reset
 from dbtasks.seeds import SeedFailed, apply_seeds
+from dbtasks.stack import ensure_ready
+from tests import flows as commands
 from tests.projects import ScratchProject
 
 pytestmark = pytest.mark.integration
@@ -112,7 +113,7 @@ def test_seed_failure_rolls_back_and_names_file_and_line(mindmirror: ScratchProj
         "INSERT INTO profiles (display_name,\n  no_such_column) VALUES ('x', 1);\n"
     )
     settings = mindmirror.settings()
-    with connect(settings) as conn, pytest.raises(SeedFailed) as info:
+    with pg.engine(settings.endpoint).connect() as conn, pytest.raises(SeedFailed) as info:
         apply_seeds(settings, conn)
     message = info.value.render()
     assert "seeds/004_bad.sql line 4" in message
@@ -133,7 +134,7 @@ def test_seed_callable_runs_in_the_same_transaction(mindmirror: ScratchProject) 
 
 def test_external_reset_only_touches_its_schema(mindmirror: ScratchProject) -> None:
     external = {"DB_BACKEND": "external"}
-    commands.current_status(mindmirror.settings(), quiet())  # native creates the database
+    ensure_ready(mindmirror.settings(), quiet())  # native creates the database
     commands.init(mindmirror.settings(**external), quiet())
     sql(
         mindmirror,

@@ -6,8 +6,9 @@ import pytest
 from alembic.operations import ops
 from sqlalchemy import Column, Integer
 
+from dbtasks.adapter.autogen import summarize
 from dbtasks.errors import ConfigError
-from dbtasks.migrations.autogen import summarize, validate_message
+from dbtasks.migrations.author import validate_message
 from dbtasks.migrations.lock import NAMESPACE, lock_key
 
 

@@ -1,19 +1,22 @@
 """What `alembic/env.py` hands control to: configure Alembic for one schema and run.
 
-It uses the connection dbtasks passes in `config.attributes` (Alembic's cookbook pattern),
-or opens one from Settings when the `alembic` command runs env.py directly.
+It uses the connection (or Engine) dbtasks or a test suite passes in
+`config.attributes["connection"]` (Alembic's cookbook pattern), or opens one from the
+Settings when the plain `alembic` command runs env.py directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.migrations.config import CONNECTION_KEY, HOOKS_KEY, SETTINGS_KEY, load_metadata
-from dbtasks.migrations.enums import add_enum_statements
+from dbtasks.adapter.workspace import CONNECTION_KEY, SETTINGS_KEY
+from dbtasks.errors import ConfigError
+from dbtasks.migrations.journal import TABLE as JOURNAL_TABLE
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, MetaData
 
     from dbtasks.settings import Settings
 
@@ -30,27 +33,28 @@ def run_migrations() -> None:
         from dbtasks.settings import load_settings
 
         settings = load_settings()
-    hooks: dict[str, Any] = config.attributes.get(HOOKS_KEY, {})
-    options = alembic_options(settings, hooks, getattr(config.cmd_opts, "autogenerate", False))
+    options = alembic_options(settings)
     if context.is_offline_mode():
         _run_offline(context, settings, options)
         return
-    connection = config.attributes.get(CONNECTION_KEY)
-    if connection is not None:
-        _run_online(context, connection, settings.schema, options)
+    given = config.attributes.get(CONNECTION_KEY)
+    if given is not None and hasattr(given, "connect") and not hasattr(given, "execute"):
+        with given.connect() as connection:  # an Engine: open a connection of our own
+            _run_online(context, connection, settings.schema, options)
         return
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
+    if given is not None:
+        _run_online(context, given, settings.schema, options)
+        return
+    from dbtasks.pg import engine
 
-    engine = create_engine(settings.endpoint.sqlalchemy_url(), poolclass=NullPool)
-    with engine.connect() as connection:
+    with engine(settings.endpoint).connect() as connection:
         _run_online(context, connection, settings.schema, options)
 
 
-def alembic_options(settings: Settings, hooks: dict[str, Any], cli_autogen: bool) -> dict[str, Any]:
+def alembic_options(settings: Settings) -> dict[str, Any]:
     """`context.configure` options: one schema, strict comparison, a transaction per revision."""
-    options: dict[str, Any] = {
-        "target_metadata": load_metadata(settings),
+    return {
+        "target_metadata": load_metadata(settings) if settings.metadata else None,
         "version_table": VERSION_TABLE,
         "version_table_schema": settings.schema,
         # Only the connection's default schema (DB_SCHEMA, via search_path) is reflected;
@@ -61,16 +65,12 @@ def alembic_options(settings: Settings, hooks: dict[str, Any], cli_autogen: bool
         "compare_type": True,
         "compare_server_default": True,
         "transaction_per_migration": True,
-        "process_revision_directives": refuse_empty(hooks, cli_autogen),
     }
-    if "on_step" in hooks:
-        options["on_version_apply"] = [hooks["on_step"]]
-    return options
 
 
 def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
-    # The version table is reflected in our schema but is Alembic's, not the models'.
-    return not (type_ == "table" and name == VERSION_TABLE)
+    # The version table and the timing history live in our schema but are not the models'.
+    return not (type_ == "table" and name in (VERSION_TABLE, JOURNAL_TABLE))
 
 
 def include_object(
@@ -81,20 +81,29 @@ def include_object(
     return not (type_ == "table" and getattr(obj, "schema", None) is not None)
 
 
-def refuse_empty(hooks: dict[str, Any], cli_autogen: bool) -> Callable[..., None]:
-    """Autogenerate that finds no change writes no file; record what it found for the task."""
+def load_metadata(settings: Settings) -> MetaData:
+    """Import `DB_METADATA` ("package.module:attr.path"); the library never names a project."""
+    from sqlalchemy import MetaData
 
-    def process(context: Any, revision: Any, directives: list[Any]) -> None:
-        if not (hooks.get("autogenerate") or cli_autogen) or not directives:
-            return
-        script = directives[0]
-        if script.upgrade_ops.is_empty():
-            directives[:] = []
-            return
-        add_enum_statements(context, script)
-        hooks["upgrade_ops"] = script.upgrade_ops
-
-    return process
+    spec = settings.metadata
+    if not spec or ":" not in spec:
+        raise ConfigError(
+            f"DB_METADATA={spec!r} must look like 'package.models:Base.metadata'",
+            'set it in [tool.dbtasks] as metadata = "..."',
+        )
+    module_name, _, attr_path = spec.partition(":")
+    root = str(settings.project_root)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attr_path.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"DB_METADATA={spec!r} cannot be loaded: {exc}") from None
+    if not isinstance(target, MetaData):
+        raise ConfigError(f"DB_METADATA={spec!r} is a {type(target).__name__}, not a MetaData")
+    return target
 
 
 def search_path_sql(connection_or_dialect: Any, schema: str) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 """A session-level advisory lock so parallel deploys never apply a revision twice.
 
 The lock lives on a dedicated connection held for the whole run: a transaction-level lock
-would end with the first revision's commit. While waiting, the holder is shown.
+would end with the first revision's commit. While waiting, the holder is shown. Before each
+revision commits, `Held.check` makes sure the lock is still held: if its connection died
+(idle_session_timeout, a restart, pg_terminate_backend), another deploy may hold it now.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +36,45 @@ WHERE l.locktype = 'advisory' AND l.granted
 """
 
 
+_HELD_SQL = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+  AND classid = %s::oid AND objid = %s::oid AND objsubid = 2
+"""
+
+
 class LockTimeout(DbTasksError):
     """Another process kept the migration lock for longer than DB_LOCK_TIMEOUT."""
+
+
+class LockLost(DbTasksError):
+    """The session holding the migration lock ended while revisions were being applied."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """The lock as held by this run; `cur` is None when DB_LOCK is off."""
+
+    cur: Any
+    key: tuple[int, int]
+
+    def check(self) -> None:
+        """Raise LockLost unless this run still holds the lock."""
+        if self.cur is None:
+            return
+        import psycopg2
+
+        try:
+            self.cur.execute(_HELD_SQL, self.key)
+            held = bool(self.cur.fetchone()[0])
+        except (psycopg2.Error, AttributeError):
+            held = False
+        if not held:
+            raise LockLost(
+                "the migration lock was lost (its session ended); the revision in progress "
+                "was rolled back and nothing more was applied",
+                "check idle_session_timeout and server restarts, then run the command again",
+            )
 
 
 @dataclass(frozen=True)
@@ -57,22 +96,32 @@ def lock_key(database: str, schema: str) -> tuple[int, int]:
 def migration_lock(
     settings: Settings,
     console: Console,
+    cur: Any = None,
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[None]:
-    """Hold the schema's advisory lock for the duration of the block."""
+) -> Iterator[Held]:
+    """Hold the schema's advisory lock for the duration of the block, on the autocommit
+    cursor `cur` (a session of its own when None)."""
+    key = lock_key(settings.endpoint.database, settings.schema)
     if not settings.lock:
         console.warn(
             "DB_LOCK is off: no migration lock is taken; do not run migrations in parallel"
         )
-        yield
+        yield Held(None, key)
         return
-    key = lock_key(settings.endpoint.database, settings.schema)
-    # Closing the session releases a session-level lock, whatever happens in the block.
-    with pg.session(settings.endpoint, application=APPLICATION_NAME) as cur:
-        _acquire(cur, key, settings.lock_timeout, console, clock, sleep)
-        yield
+    if cur is None:
+        # Closing the session releases a session-level lock, whatever happens in the block.
+        with pg.session(settings.endpoint, application=APPLICATION_NAME) as own:
+            _acquire(own, key, settings.lock_timeout, console, clock, sleep)
+            yield Held(own, key)
+        return
+    _acquire(cur, key, settings.lock_timeout, console, clock, sleep)
+    try:
+        yield Held(cur, key)
+    finally:
+        with suppress(Exception):  # a dead session has released it already
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
 def _acquire(

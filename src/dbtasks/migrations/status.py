@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.migrations.plan import Revision, heads, pending, unknown
-
 if TYPE_CHECKING:
-    from alembic.script import ScriptDirectory
-
+    from dbtasks.migrations.graph import Graph, Revision
     from dbtasks.settings import Settings
 
 
@@ -34,7 +31,7 @@ class MigrationStatus:
         if len(self.heads) > 1:
             notes.append(
                 f"the scripts have {len(self.heads)} heads ({', '.join(self.heads)}): "
-                "merge them with `alembic merge heads`"
+                "merge them with `inv db.merge`"
             )
         notes += [
             f"the database is at {rev}, which no script defines: check out the code "
@@ -67,13 +64,11 @@ class MigrationStatus:
         }
 
 
-def compute(
-    settings: Settings, script: ScriptDirectory, current: tuple[str, ...]
-) -> MigrationStatus:
+def compute(settings: Settings, graph: Graph, current: tuple[str, ...]) -> MigrationStatus:
     status = MigrationStatus(
-        settings.backend, settings.masked_url, settings.schema, current, heads(script)
+        settings.backend, settings.masked_url, settings.schema, current, graph.heads
     )
-    status.unknown = unknown(script, current)
+    status.unknown = graph.unknown(current)
     if not status.unknown:
-        status.pending = pending(script, current)
+        status.pending = graph.pending(current)
     return status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -31,10 +32,35 @@ class UpResult:
     message: str
 
 
+class ResetMode(Enum):
+    """What `db.reset` does on a backend."""
+
+    CLONE = "clone"  # drop the database, clone it from a template snapshot
+    RECREATE = "recreate"  # throw the stack's storage away, start again, migrate, seed
+    SCHEMA = "schema"  # drop and recreate DB_SCHEMA only: the database is not ours
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, so that no code outside this package tests its name."""
+
+    owns_server: bool  # up/down/destroy manage a server of its own
+    reset: ResetMode
+    snapshots: bool  # template-database snapshots apply
+
+    def destroyed_by_reset(self, database: str, schema: str) -> str:
+        if self.reset is ResetMode.SCHEMA:
+            return f"schema {schema!r} of database {database!r} and all its data"
+        if self.reset is ResetMode.RECREATE:
+            return f"the stack's storage: every database in it, including {database!r}"
+        return f"database {database!r} and all its data"
+
+
 class Stack(Protocol):
     """A place where the database runs; `up` returns only once a real query succeeds."""
 
     name: str
+    capabilities: Capabilities
 
     def up(self, console: Console) -> UpResult: ...
 
@@ -64,9 +90,11 @@ def get_stack(settings: Settings) -> Stack:
     return ComposeStack(settings)
 
 
-def ensure_ready(settings: Settings, console: Console, stack: Stack | None = None) -> None:
-    """The pre-step of every db task: the stack is up and answers a real query."""
+def ensure_ready(settings: Settings, console: Console, stack: Stack | None = None) -> Stack:
+    """The pre-step of every command that changes the database: the stack is up and the
+    database answers a real query (created the first time)."""
     stack = stack or get_stack(settings)
     result = stack.up(console)
     if result.changed:
         console.step(f"{stack.name} stack {result.message}")
+    return stack

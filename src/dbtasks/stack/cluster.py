@@ -15,7 +15,7 @@ from pathlib import Path
 from dbtasks import pg
 from dbtasks.errors import ConfigError, HealthError
 from dbtasks.health import DB_MISSING, HealthReport, wait_healthy
-from dbtasks.urls import Endpoint
+from dbtasks.target import Endpoint
 
 PIDFILE = "postmaster.pid"
 MANAGED_CONF = "dbtasks.conf"

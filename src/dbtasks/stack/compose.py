@@ -12,7 +12,7 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from dbtasks.errors import ConfigError, StackError
-from dbtasks.stack import StackStatus, UpResult, cluster
+from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult, cluster
 
 if TYPE_CHECKING:
     from invoke.context import Context
@@ -27,6 +27,7 @@ NATIVE_HINT = "or set DB_BACKEND=native to use the embedded Postgres"
 
 class ComposeStack:
     name = "compose"
+    capabilities = Capabilities(owns_server=True, reset=ResetMode.RECREATE, snapshots=False)
 
     def __init__(self, settings: Settings, ctx: Context | None = None) -> None:
         from invoke.context import Context

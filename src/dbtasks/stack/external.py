@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from dbtasks.errors import HealthError, Refused
 from dbtasks.health import probe, wait_healthy
-from dbtasks.stack import StackStatus, UpResult
+from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 class ExternalStack:
     name = "external"
+    capabilities = Capabilities(owns_server=False, reset=ResetMode.SCHEMA, snapshots=False)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

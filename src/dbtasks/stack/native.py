@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dbtasks import shell
 from dbtasks.errors import ConfigError, HealthError, StackError
 from dbtasks.health import HealthReport, probe
-from dbtasks.stack import StackStatus, UpResult, cluster
+from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult, cluster
 from dbtasks.stack.binaries import PgBinaries, find_binaries
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ LOG_NAME = "postgres.log"
 
 class NativeStack:
     name = "native"
+    capabilities = Capabilities(owns_server=True, reset=ResetMode.CLONE, snapshots=True)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

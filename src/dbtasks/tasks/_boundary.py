@@ -1,4 +1,8 @@
-"""Where library exceptions become exit codes: the only place that does."""
+"""Where library exceptions become exit codes: the only place that does.
+
+Every message leaves through `target.redact` with the configured password, as defence in
+depth: messages are built without secrets, but none may ever get through.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from invoke.exceptions import Exit
 
 from dbtasks.console import Console
-from dbtasks.errors import DbTasksError, ExitCode
+from dbtasks.errors import DbTasksError, ExitCode, StackError
 from dbtasks.settings import Settings, load_settings
-from dbtasks.urls import MASK
+from dbtasks.target import redact
 
 
 @dataclass
@@ -28,31 +31,40 @@ class Run:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.flags)
+            self.console.secrets = [self._settings.endpoint.password]
+            for warning in self._settings.warnings:
+                self.console.warn(warning)
         return self._settings
 
 
 @contextmanager
 def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
-    """Run a task body; turn DbTasksError and Ctrl-C into a one-line message and exit code."""
+    """Run a task body; turn errors and Ctrl-C into a one-line message and an exit code."""
     run = Run(Console(json_mode=json_mode), flags)
     try:
         yield run
     except DbTasksError as exc:
-        raise Exit(_scrub(f"error: {exc.render()}", run), int(exc.exit_code)) from None
+        raise _exit(run, exc.render(), exc.exit_code) from None
     except KeyboardInterrupt:
         raise Exit("interrupted", int(ExitCode.INTERRUPTED)) from None
+    except Exception as exc:
+        if not _from_driver(exc):
+            raise
+        # The database refused a statement, or the connection died mid-command: the
+        # driver's words, on one line.
+        error = StackError(f"the database reported an error: {_first_line(exc)}")
+        raise _exit(run, error.render(), error.exit_code) from None
 
 
-def _scrub(text: str, run: Run) -> str:
-    """Defence in depth: messages are built without secrets, but never let one through."""
-    settings = run._settings
-    if settings is None:
-        return text
-    password = settings.endpoint.password
-    # Short passwords, and those that are words of the masked URL itself (the default
-    # "postgres"), would garble every message if replaced.
-    if len(password) < 8 or password in settings.masked_url:
-        return text
-    for form in {password, quote(password, safe="")}:
-        text = text.replace(form, MASK)
-    return text
+def _exit(run: Run, message: str, code: int) -> Exit:
+    return Exit(redact(f"error: {message}", run.console.secrets), int(code))
+
+
+def _from_driver(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".")[0] in ("psycopg2", "sqlalchemy")
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__

@@ -1,8 +1,6 @@
-"""`inv db.*`: the database itself: health now, migrations and resets on top."""
+"""`inv db.*`: the database itself. Each task resolves its flags and runs one flow."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -10,14 +8,10 @@ from invoke.tasks import task
 
 from dbtasks.tasks._boundary import command
 
-if TYPE_CHECKING:
-    from dbtasks.console import Console
-    from dbtasks.health import HealthReport
-    from dbtasks.migrations.plan import Revision
-    from dbtasks.migrations.status import MigrationStatus
-
 JSON_HELP = "print machine-readable JSON instead of text"
 REMOTE_HELP = "allow a database not on this machine (never production or hosted Supabase)"
+YES_HELP = "do not ask first (needed when stdin is not a terminal)"
+TARGET_HELP = "a revision id or unique prefix, head, heads, base, +N, -N, REV+N or label@head"
 
 
 @task(
@@ -31,6 +25,7 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
     """Check that the database answers a real query; show version and latency."""
     from dbtasks.errors import HealthError
     from dbtasks.health import probe, wait_healthy
+    from dbtasks.tasks import _render
 
     with command(json_mode=json, health_timeout=timeout) as run:
         settings = run.settings
@@ -46,39 +41,17 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
                     {**base, "healthy": False, "reason": exc.reason, "error": exc.render()}
                 )
             raise
-        _render_health(run.console, base, report)
-
-
-def _render_health(console: Console, base: dict[str, str], report: HealthReport) -> None:
-    if console.json_mode:
-        console.json(
-            {
-                **base,
-                "healthy": True,
-                "server_version": report.server_version,
-                "connect_ms": round(report.connect_ms, 2),
-                "latency_ms": round(report.latency_ms, 2),
-            }
-        )
-        return
-    console.fields(
-        [
-            *base.items(),
-            ("server", f"PostgreSQL {report.server_version}"),
-            ("connect", f"{report.connect_ms:.1f} ms"),
-            ("round trip", f"{report.latency_ms:.2f} ms"),
-        ]
-    )
-    console.ok("healthy")
+        _render.health(run.console, base, report)
 
 
 @task
 def init(c: Context) -> None:
     """Bring the stack up, create the schema and migrate a new database to head."""
-    from dbtasks.migrations import commands
+    from dbtasks.migrations.author import Init
+    from dbtasks.workflow import execute
 
     with command() as run:
-        final = commands.init(run.settings, run.console)
+        final = execute(Init(), run.settings, run.console)
         run.console.ok(f"initialized: {final.summary()}")
 
 
@@ -90,10 +63,15 @@ def init(c: Context) -> None:
 )
 def revision(c: Context, message: str = "", empty: bool = False) -> None:
     """Autogenerate a migration from the models (or an empty one with --empty)."""
-    from dbtasks.migrations import commands
+    from dbtasks.migrations.author import Autogenerate, empty_revision, validate_message
+    from dbtasks.workflow import execute
 
     with command() as run:
-        new = commands.revision(run.settings, run.console, message, empty)
+        text = validate_message(message)
+        if empty:
+            new = empty_revision(run.settings, text)
+        else:
+            new = execute(Autogenerate(text), run.settings, run.console)
         if new.path is None:
             run.console.ok("no changes between the models and the database: no file written")
             return
@@ -104,24 +82,27 @@ def revision(c: Context, message: str = "", empty: bool = False) -> None:
 
 @task(
     help={
-        "revision": "revision to upgrade to (default: head; Invoke positionals cannot be optional)",
+        "revision": f"where to go (default: heads). {TARGET_HELP}",
         "sql": "print the SQL of the pending revisions instead of applying them",
     },
 )
-def upgrade(c: Context, revision: str | None = None, sql: bool = False) -> None:
+def upgrade(c: Context, revision: str = "heads", sql: bool = False) -> None:
     """Apply pending migrations under a lock, with progress."""
-    from dbtasks.migrations import commands
+    from dbtasks.migrations.apply import Upgrade
+    from dbtasks.migrations.inspect import OfflineSql
+    from dbtasks.workflow import execute
 
     with command() as run:
-        final = commands.upgrade(run.settings, run.console, revision or "heads", sql)
-        if final is not None:
-            run.console.ok(final.summary())
+        if sql:
+            execute(OfflineSql(revision), run.settings, run.console)
+            return
+        run.console.ok(execute(Upgrade(revision), run.settings, run.console).summary())
 
 
 @task(
     help={
-        "revision": "target: a revision id, a unique prefix, -1 (one back) or base",
-        "yes": "do not ask before undoing (needed when stdin is not a terminal)",
+        "revision": f"where to go down to: {TARGET_HELP}",
+        "yes": YES_HELP,
         "sql": "print the SQL of the downgrade instead of running it",
         "allow_remote": REMOTE_HELP,
     }
@@ -130,96 +111,132 @@ def downgrade(
     c: Context, revision: str, yes: bool = False, sql: bool = False, allow_remote: bool = False
 ) -> None:
     """Roll back migrations, after showing what will be undone."""
-    from dbtasks.migrations import commands
+    from dbtasks.migrations.apply import Downgrade
+    from dbtasks.migrations.inspect import OfflineSql
+    from dbtasks.workflow import execute
 
     with command() as run:
-        final = commands.downgrade(run.settings, run.console, revision, yes, sql, allow_remote)
+        if sql:
+            execute(OfflineSql(revision, upgrade=False), run.settings, run.console)
+            return
+        final = execute(
+            Downgrade(revision), run.settings, run.console, yes=yes, allow_remote=allow_remote
+        )
         if final is not None:
             run.console.ok(final.summary())
+
+
+@task(
+    help={
+        "revision": f"what the version table should say: {TARGET_HELP}",
+        "yes": YES_HELP,
+        "purge": "empty the version table first (it may name revisions no file defines)",
+        "allow_remote": REMOTE_HELP,
+    }
+)
+def stamp(
+    c: Context, revision: str, yes: bool = False, purge: bool = False, allow_remote: bool = False
+) -> None:
+    """Set the version table to a revision without running any migration."""
+    from dbtasks.migrations.apply import Stamp
+    from dbtasks.workflow import execute
+
+    with command() as run:
+        flow = Stamp(revision, purge)
+        final = execute(flow, run.settings, run.console, yes=yes, allow_remote=allow_remote)
+        if final is not None:
+            run.console.ok(f"stamped: {final.summary()}")
+
+
+@task(help={"message": "the merge revision's message (default: merge heads)"})
+def merge(c: Context, message: str = "merge heads") -> None:
+    """Write a revision that joins every head, after two branches each added one."""
+    from dbtasks.migrations.author import merge as write_merge
+    from dbtasks.migrations.author import validate_message
+
+    with command() as run:
+        new = write_merge(run.settings, validate_message(message))
+        if new is None:
+            run.console.ok("there is only one head: nothing to merge, no file written")
+            return
+        run.console.ok(f"wrote {new.path}, joining {', '.join(new.joins)}")
+
+
+@task(help={"json": JSON_HELP})
+def heads(c: Context, json: bool = False) -> None:
+    """Show every head revision and whether it is applied."""
+    from dbtasks.migrations.inspect import Heads
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        found = execute(Heads(), run.settings, run.console)
+        _render.described(run.console, found, run.settings.project_root)
+
+
+@task(
+    help={
+        "revision": f"the revision to show: {TARGET_HELP}",
+        "json": JSON_HELP,
+        "sql": "print the SQL its upgrade runs instead",
+    }
+)
+def show(c: Context, revision: str, json: bool = False, sql: bool = False) -> None:
+    """Show one revision: message, file, parents, children, labels, applied or not."""
+    from dbtasks.migrations.inspect import OfflineSql, Show
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        if sql:
+            execute(OfflineSql(revision, only=True), run.settings, run.console)
+            return
+        found = execute(Show(revision), run.settings, run.console)
+        if json:
+            run.console.json(found.as_dict())
+            return
+        _render.described(run.console, [found], run.settings.project_root)
 
 
 @task(help={"json": JSON_HELP, "check": "exit 3 when the database is not at head (for CI)"})
 def status(c: Context, json: bool = False, check: bool = False) -> None:
     """Show the current revision, the heads and what is pending."""
     from dbtasks.errors import CheckFailed
-    from dbtasks.migrations import commands
+    from dbtasks.migrations.inspect import Status
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
 
     with command(json_mode=json) as run:
-        report = commands.current_status(run.settings, run.console)
-        if json:
-            run.console.json(report.as_dict())
-        else:
-            _render_status(run.console, report)
+        report = execute(Status(), run.settings, run.console)
+        _render.status(run.console, report)
         if check and not report.at_head:
             raise CheckFailed(f"not at head: {report.summary()}", "run `inv db.upgrade`")
 
 
-_SNAPSHOT = {
-    "valid": "valid: `inv db.reset` clones it",
-    "stale": "stale: migrations or seeds changed since; the next reset rebuilds it",
-    "none": "none yet: the next `inv db.reset` builds one",
-}
-
-
-def _render_status(console: Console, report: MigrationStatus) -> None:
-    console.fields(
-        [
-            ("backend", report.backend),
-            ("url", report.url),
-            ("schema", report.schema),
-            ("current", ", ".join(report.current) or "(none)"),
-            ("head", ", ".join(report.heads) or "(no migrations)"),
-            *([("snapshot", _SNAPSHOT[report.snapshot])] if report.snapshot else []),
-        ]
-    )
-    if report.pending:
-        console.line(f"pending ({len(report.pending)}):")
-        console.table(("revision", "message"), [(r.id, r.message) for r in report.pending])
-    for warning in report.warnings:
-        console.warn(warning)
-    if report.at_head:
-        console.ok(report.summary())
-    else:
-        console.line(report.summary())
-
-
-@task(help={"json": JSON_HELP, "rev_range": "only revisions in LOWER:UPPER, e.g. base:abc1"})
-def history(c: Context, json: bool = False, rev_range: str = "") -> None:
+@task(
+    help={
+        "json": JSON_HELP,
+        "rev_range": "only revisions in LOWER:UPPER, e.g. base:abc1",
+        "timings": "show how long each revision dbtasks applied or undid took",
+    }
+)
+def history(c: Context, json: bool = False, rev_range: str = "", timings: bool = False) -> None:
     """List revisions, marking which are applied, current and pending."""
-    from dbtasks.migrations import commands
+    from dbtasks.migrations.inspect import History, Timings
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
 
     with command(json_mode=json) as run:
-        rows = commands.history(run.settings, run.console, rev_range or None)
-        if json:
-            run.console.json([row.as_dict() for row in rows])
+        if timings:
+            _render.timings(run.console, execute(Timings(), run.settings, run.console))
             return
-        run.console.table(
-            ("revision", "message", "date", "state", "shape"),
-            [
-                (
-                    row.revision.id,
-                    row.revision.message,
-                    row.revision.date,
-                    row.state,
-                    _shape(row.revision),
-                )
-                for row in rows
-            ],
-        )
-
-
-def _shape(revision: Revision) -> str:
-    marks = []
-    if revision.merge:
-        marks.append(f"merge of {', '.join(revision.down)}")
-    if revision.branch_point:
-        marks.append("branch point")
-    return "; ".join(marks)
+        rows = execute(History(rev_range or None), run.settings, run.console)
+        _render.history(run.console, rows)
 
 
 @task(
     help={
-        "yes": "do not ask first (needed when stdin is not a terminal)",
+        "yes": YES_HELP,
         "no_seed": "leave the rebuilt database empty",
         "allow_remote": REMOTE_HELP,
         "no_snapshot": "ignore the snapshot, rebuild from the migrations (and save a new one)",
@@ -246,13 +263,27 @@ def reset(
 @task(help={"allow_remote": REMOTE_HELP})
 def seed(c: Context, allow_remote: bool = False) -> None:
     """Load the seed files into the database, in one transaction."""
-    from dbtasks.seeds import seed_database
+    from dbtasks.seeds import Seed
+    from dbtasks.workflow import execute
 
     with command() as run:
-        ran = seed_database(run.settings, run.console, allow_remote)
+        ran = execute(Seed(), run.settings, run.console, allow_remote=allow_remote)
         run.console.ok(f"seeded from {', '.join(ran)}" if ran else "no seed files configured")
 
 
 namespace = Collection(
-    "db", init, revision, upgrade, downgrade, status, history, reset, seed, health
+    "db",
+    init,
+    revision,
+    upgrade,
+    downgrade,
+    stamp,
+    merge,
+    heads,
+    show,
+    status,
+    history,
+    reset,
+    seed,
+    health,
 )

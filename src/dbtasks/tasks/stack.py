@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
@@ -9,6 +11,9 @@ from invoke.tasks import task
 from dbtasks.errors import ConfigError
 from dbtasks.guard import authorize
 from dbtasks.tasks._boundary import command
+
+if TYPE_CHECKING:
+    from dbtasks.settings import Settings
 
 JSON_HELP = "print machine-readable JSON instead of text"
 
@@ -43,13 +48,21 @@ def down(c: Context, destroy: bool = False, yes: bool = False) -> None:
         run.console.ok(f"{stack.name} stack: {stack.destroy()}")
 
 
-@task(help={"json": JSON_HELP})
-def status(c: Context, json: bool = False) -> None:
+@task(
+    help={
+        "json": JSON_HELP,
+        "show_password": "also show the password, and a psql command line that uses it",
+    }
+)
+def status(c: Context, json: bool = False, show_password: bool = False) -> None:
     """Show whether the stack runs, where, and with which Postgres binaries."""
     from dbtasks.stack import get_stack
 
     with command(json_mode=json) as run:
         report = get_stack(run.settings).status()
+        if show_password:
+            run.console.secrets = []  # asked for: the one output that shows it
+            report.details.update(_credentials(run.settings))
         if json:
             run.console.json(report.as_dict())
             return
@@ -65,14 +78,26 @@ def status(c: Context, json: bool = False) -> None:
 
 
 @task(help={"lines": "how many of the last log lines to show (default: 50)"})
-def logs(c: Context, lines: int = 50) -> None:
+def logs(c: Context, lines: str = "50") -> None:
     """Show the last lines of the database server's log."""
     from dbtasks.stack import get_stack
 
     with command() as run:
-        if lines < 1:
-            raise ConfigError(f"--lines={lines} must be at least 1")
-        run.console.line(get_stack(run.settings).logs(lines))
+        count = int(lines) if lines.strip().isdigit() else 0
+        if count < 1:
+            raise ConfigError(f"--lines={lines!r} must be a whole number of at least 1")
+        run.console.line(get_stack(run.settings).logs(count))
+
+
+def _credentials(settings: Settings) -> dict[str, str]:
+    import shlex
+
+    ep = settings.endpoint
+    conninfo = f"host={ep.host} port={ep.port} dbname={ep.database} user={ep.user}"
+    return {
+        "password": ep.password,
+        "psql": f"PGPASSWORD={shlex.quote(ep.password)} psql {shlex.quote(conninfo)}",
+    }
 
 
 namespace = Collection("stack", up, down, status, logs)

@@ -1,0 +1,93 @@
+"""Plans: which revisions a command will apply or undo, resolved exactly as Alembic runs them.
+
+Every target form Alembic accepts works: ids and unique prefixes, `head`, `heads`, `base`,
+`+N`, `-N`, `REV+N`, `label@head`. The plan shown is the plan run: the runner walks the
+same `iterate_revisions` call.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from dbtasks.adapter.errors import RevisionError, resolving
+
+if TYPE_CHECKING:
+    from alembic.script import Script
+
+    from dbtasks.adapter.workspace import Workspace
+    from dbtasks.migrations.graph import Revision
+
+
+@contextmanager
+def _strict(ws: Workspace) -> Iterator[None]:
+    # Alembic only warns that "-1 from several heads" is ambiguous, then picks one.
+    with warnings.catch_warnings(), resolving(ws.files):
+        warnings.filterwarnings("error", message=".* is ambiguous")
+        try:
+            yield
+        except UserWarning as exc:
+            raise RevisionError(str(exc).split(";")[0], "name the revision to go to") from None
+
+
+def _ours(ws: Workspace, scripts: list[Script]) -> list[Revision]:
+    return [ws.graph.get(s.revision) for s in scripts]
+
+
+def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
+    """The revisions an upgrade from `current` to `target` applies, in order."""
+    with _strict(ws):
+        walked = list(ws.script.iterate_revisions(target, current, implicit_base=True))
+    return _ours(ws, list(reversed(walked)))
+
+
+def downgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
+    """The revisions a downgrade from `current` to `target` undoes, newest first."""
+    if not current:
+        return []
+    with _strict(ws):
+        walked = list(ws.script.iterate_revisions(current, target, select_for_downgrade=True))
+    return _ours(ws, walked)
+
+
+def history(ws: Workspace, rng: str | None) -> list[Revision]:
+    """Revisions newest first, optionally limited to LOWER:UPPER."""
+    if not rng:
+        return list(ws.graph.walk())
+    if ":" not in rng:
+        raise RevisionError(
+            f"-r {rng!r} is not a range", "use LOWER:UPPER, e.g. base:head or abc1:"
+        )
+    lower, _, upper = rng.partition(":")
+    with _strict(ws):
+        walked = list(ws.script.walk_revisions(lower.strip() or "base", upper.strip() or "heads"))
+    return _ours(ws, walked)
+
+
+def resolve(ws: Workspace, spec: str) -> Revision:
+    """One revision from an id, a unique prefix, `head` or `label@head`."""
+    with _strict(ws):
+        found = ws.script.revision_map.get_revision(spec)
+    if found is None:
+        raise RevisionError(f"{spec!r} names no single revision", "name one revision")
+    return ws.graph.get(found.revision)
+
+
+def stamp_heads(ws: Workspace, current: tuple[str, ...], target: str) -> tuple[str, ...]:
+    """What the version table holds after stamping `target` over `current`: the target's
+    revisions, plus current heads on other branches, which a stamp leaves alone."""
+    graph = ws.graph
+    if target == "base":
+        return ()
+    with _strict(ws):
+        found = ws.script.revision_map.get_revisions(target)
+    wanted = tuple(sorted(r.revision for r in found if r is not None and not isinstance(r, str)))
+    below = graph.ancestors(wanted)
+    kept = [  # neither below a target nor above one: another branch
+        c
+        for c in current
+        if c in graph and c not in below and not set(wanted) & graph.ancestors([c])
+    ]
+    return tuple(sorted({*wanted, *kept}))

@@ -1,0 +1,225 @@
+"""Running revisions in-process, one transaction each, reporting each as it lands.
+
+The project's env.py runs as Alembic runs it; an `EnvironmentContext` of our own adds a
+step callback and a transaction per revision to whatever that env.py configures, so the
+plain env.py `alembic init` writes gets the same progress, timing and lock checks as ours.
+The steps are walked with the same `iterate_revisions` call the plan used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbtasks import pg
+from dbtasks.adapter.errors import Files, RevisionError, _locate, resolving
+from dbtasks.adapter.workspace import CONNECTION_KEY
+from dbtasks.errors import DbTasksError, ExitCode
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from dbtasks.adapter.workspace import Workspace
+    from dbtasks.migrations.graph import Revision
+
+
+@dataclass(frozen=True)
+class Step:
+    """One revision applied or undone, reported inside its transaction, before the commit."""
+
+    revision: Revision
+    upgrade: bool
+    seconds: float
+    connection: Any  # the revision's connection, inside its transaction
+
+
+StepCallback = Callable[[Step], None]
+
+
+class MigrationFailed(DbTasksError):
+    """A revision raised; the ones before it stay applied, it is rolled back."""
+
+    revision: Revision | None = None  # the one that failed, when known
+    seconds: float = 0.0  # how long it ran
+
+
+class Interrupted(MigrationFailed):
+    """Ctrl-C: the running statement was cancelled and its revision rolled back."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+def migrate(
+    ws: Workspace,
+    connection: Connection,
+    target: str,
+    plan: list[Revision],
+    on_step: StepCallback,
+    upgrade: bool = True,
+) -> None:
+    """Upgrade (or downgrade) to `target`, calling `on_step` after each revision."""
+    done: list[str] = []
+    clock = [time.perf_counter()]
+
+    def step(**kw: Any) -> None:
+        # MigrationInfo.up_revision_id names the revision in both directions.
+        now = time.perf_counter()
+        revision = ws.graph.get(kw["step"].up_revision_id)
+        on_step(Step(revision, upgrade, now - clock[0], kw["ctx"].connection))
+        done.append(revision.id)
+        clock[0] = time.perf_counter()
+
+    ws.config.attributes[CONNECTION_KEY] = connection
+    pg.interrupted.clear()
+    try:
+        _run(ws, target, step, upgrade, clock)
+    except KeyboardInterrupt:
+        raise _timed(_interrupted(ws, plan, done, upgrade), plan, done, clock) from None
+    except Exception as exc:
+        if pg.interrupted.is_set():
+            raise _timed(_interrupted(ws, plan, done, upgrade), plan, done, clock) from None
+        if isinstance(exc, DbTasksError) and not isinstance(exc, MigrationFailed):
+            raise _timed(exc, plan, done, clock) from None
+        failure = _failure(ws, _failing(plan, done), len(done), exc, upgrade)
+        raise _timed(failure, plan, done, clock) from exc
+    finally:
+        ws.config.attributes.pop(CONNECTION_KEY, None)
+
+
+def _run(
+    ws: Workspace, target: str, step: Callable[..., None], upgrade: bool, clock: list[float]
+) -> None:
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationStep
+
+    script = ws.script
+
+    def steps(current: Any, context: Any) -> list[Any]:
+        with resolving(ws.files):
+            if upgrade:
+                walked = reversed(
+                    list(script.iterate_revisions(target, current, implicit_base=True))
+                )
+                made = [MigrationStep.upgrade_from_script(script.revision_map, s) for s in walked]
+            else:
+                walked = script.iterate_revisions(current, target, select_for_downgrade=True)
+                made = [MigrationStep.downgrade_from_script(script.revision_map, s) for s in walked]
+        clock[0] = time.perf_counter()
+        return made
+
+    env = EnvironmentContext(ws.config, script, fn=steps, destination_rev=target)
+    configure = env.configure
+
+    def driven(*args: Any, **kw: Any) -> None:
+        kw["on_version_apply"] = (*_tuple(kw.get("on_version_apply")), step)
+        kw["transaction_per_migration"] = True
+        configure(*args, **kw)
+
+    # env.py reaches this context through the `alembic.context` proxy, which binds the
+    # instance's attributes when it is entered: this instance's `configure` is ours.
+    env.configure = driven  # type: ignore[method-assign]
+    with env:
+        script.run_env()
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
+def _timed(exc: DbTasksError, plan: list[Revision], done: list[str], clock: list[float]) -> Any:
+    """Attach the failing revision and its running time, for the timing history."""
+    exc.revision = _failing(plan, done)  # type: ignore[attr-defined]
+    exc.seconds = time.perf_counter() - clock[0]  # type: ignore[attr-defined]
+    return exc
+
+
+def _failing(plan: list[Revision], done: list[str]) -> Revision | None:
+    return next((r for r in plan if r.id not in done), None)
+
+
+def _interrupted(
+    ws: Workspace, plan: list[Revision], done: list[str], upgrade: bool
+) -> Interrupted:
+    failing = _failing(plan, done)
+    verb = "applied" if upgrade else "undone"
+    kept = f"{len(done)} revision(s) before it stay {verb}"
+    if failing is None:
+        return Interrupted(f"interrupted: {len(done)} revision(s) {verb}")
+    return Interrupted(
+        f"interrupted: revision {failing.id} ({ws.relpath(failing.path)}) was cancelled and "
+        f"rolled back; {kept}",
+        f"run `inv db.{'upgrade' if upgrade else 'downgrade'}` again to continue",
+    )
+
+
+def _failure(
+    ws: Workspace, failing: Revision | None, done: int, exc: Exception, upgrade: bool
+) -> MigrationFailed:
+    reason = _reason(exc)
+    if failing is None:
+        return MigrationFailed(f"migration failed: {reason}")
+    verb = "upgrade" if upgrade else "downgrade"
+    kept = (
+        f"{done} earlier revision(s) stayed applied"
+        if upgrade
+        else f"{done} revision(s) were undone before it"
+    )
+    return MigrationFailed(
+        f"{verb} of revision {failing.id} ({ws.relpath(failing.path)}) failed and was rolled "
+        f"back: {reason}; {kept}",
+        f"fix {Path(failing.path).name} and run `inv db.{verb}` again",
+    )
+
+
+def _reason(exc: Exception) -> str:
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(original or exc).__name__}: {first}"
+
+
+def offline_sql(ws: Workspace, current: tuple[str, ...], target: str, upgrade: bool) -> None:
+    """Write the SQL of a range to the Config's output, touching nothing."""
+    from alembic import command
+
+    if len(current) > 1:
+        raise RevisionError(
+            f"offline SQL needs a single current revision, the database has {len(current)}",
+            "merge the heads first (`inv db.merge`)",
+        )
+    start = f"{current[0]}:" if current else ""
+    run = command.upgrade if upgrade else command.downgrade
+    try:
+        with resolving(ws.files):
+            run(ws.config, f"{start}{target}", sql=True)
+    except DbTasksError:
+        raise
+    except Exception as exc:
+        raise _offline_failure(ws.files, exc) from None
+
+
+def _offline_failure(files: Files, exc: Exception) -> DbTasksError:
+    where = _locate(exc, files)
+    if where is None:
+        return DbTasksError(f"cannot write offline SQL: {_reason(exc)}")
+    return DbTasksError(
+        f"{where} cannot run offline: {_reason(exc)}",
+        "revisions that read rows need a database: apply them with `inv db.upgrade`",
+    )
+
+
+def stamp(ws: Workspace, connection: Connection, target: str, purge: bool) -> None:
+    """Set the version table to `target` without running any revision."""
+    from alembic import command
+
+    ws.config.attributes[CONNECTION_KEY] = connection
+    try:
+        with resolving(ws.files):
+            command.stamp(ws.config, target, purge=purge)
+    finally:
+        ws.config.attributes.pop(CONNECTION_KEY, None)

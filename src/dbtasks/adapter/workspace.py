@@ -1,0 +1,139 @@
+"""One command's Alembic state: the Config, built once, and the revisions, loaded once."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from dbtasks.adapter.errors import Files, loading, resolving
+from dbtasks.errors import ConfigError
+from dbtasks.migrations.graph import Graph, Revision
+from dbtasks.migrations.graph_cache import FileState, Locations
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
+
+    from dbtasks.settings import Settings
+
+SETTINGS_KEY = "dbtasks.settings"
+CONNECTION_KEY = "connection"  # the key Alembic's cookbook uses for a shared connection
+_CREATE_DATE = re.compile(r"Create Date:\s*(.+)")
+
+
+def make_config(settings: Settings, output: TextIO | None = None) -> Config:
+    """An Alembic Config from the project's alembic.ini, carrying the Settings.
+
+    The URL is never written into the Config for our runtime: `%` in passwords breaks ini
+    interpolation, and the runtime reads the Settings object instead.
+    """
+    from alembic.config import Config
+
+    ini = settings.project_root / "alembic.ini"
+    if not ini.is_file():
+        raise ConfigError(
+            f"no alembic.ini in {settings.project_root}",
+            "see docs/adopting.md to set up Alembic for dbtasks",
+        )
+    # quiet: our console reports progress; Alembic's own "Generating ... done" would be noise.
+    config = Config(
+        str(ini),
+        output_buffer=output,
+        stdout=output or sys.stdout,
+        cmd_opts=argparse.Namespace(quiet=True),
+    )
+    config.attributes[SETTINGS_KEY] = settings
+    return config
+
+
+def version_locations(script: ScriptDirectory) -> Locations:
+    """Where revision files live, as Alembic reads them (path_separator, %(here)s, ...)."""
+    from alembic.util import coerce_resource_to_filename
+
+    configured = [Path(coerce_resource_to_filename(str(p))) for p in script.version_locations]
+    folders = [p.absolute() for p in configured] or [Path(script.dir, "versions").absolute()]
+    return Locations(tuple(folders), bool(script.recursive_version_locations))
+
+
+@dataclass
+class Workspace:
+    """Built once per command and reused by every step of it."""
+
+    settings: Settings
+    config: Config
+    script: ScriptDirectory
+    files: Files
+    graph: Graph
+    state: FileState  # the revision files as read, for the graph cache
+
+    @classmethod
+    def open(cls, settings: Settings, output: TextIO | None = None) -> Workspace:
+        config = make_config(settings, output)
+        script = _script_directory(config)
+        where = version_locations(script)
+        files = Files(where.folders, settings.project_root)
+        state = FileState.take(where)
+        return cls(settings, config, script, files, load_graph(script, files), state)
+
+    def reload(self) -> None:
+        """Re-read the revisions after a new file was written."""
+        self.script = _script_directory(self.config)
+        self.state = FileState.take(self.state.where)
+        self.graph = load_graph(self.script, self.files)
+
+    def relpath(self, path: str | Path) -> str:
+        return self.files.rel(path)
+
+
+def _script_directory(config: Config) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(config)
+    except CommandError as exc:
+        raise ConfigError(f"alembic.ini: {exc}") from None
+
+
+def load_graph(script: ScriptDirectory, files: Files) -> Graph:
+    """Import every revision file once and describe the history as plain data."""
+    with loading(files):
+        scripts = list(script.walk_revisions())
+    with resolving(files):
+        heads = tuple(script.get_heads())
+        revisions = tuple(revision_of(s, _dependencies(script, s)) for s in scripts)
+    files.known = [r.id for r in revisions] + [b for r in revisions for b in r.branch_labels]
+    return Graph(revisions, heads)
+
+
+def _dependencies(directory: ScriptDirectory, script: Script) -> tuple[str, ...]:
+    # depends_on may name branch labels: the graph keeps the revision ids they stand for.
+    if not script.dependencies:
+        return ()
+    found = directory.revision_map.get_revisions(script.dependencies)
+    return tuple(r.revision for r in found if r is not None and not isinstance(r, str))
+
+
+def revision_of(script: Script, depends_on: tuple[str, ...] = ()) -> Revision:
+    match = _CREATE_DATE.search(script.module.__doc__ or "")
+    return Revision(
+        id=script.revision,
+        message=(script.doc or "").strip(),
+        path=script.path,
+        down=_tuple(script.down_revision),
+        date=match.group(1).strip()[:19] if match else "",
+        branch_point=script.is_branch_point,
+        merge=script.is_merge_point,
+        depends_on=depends_on,
+        branch_labels=tuple(sorted(script.branch_labels)),
+    )
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)

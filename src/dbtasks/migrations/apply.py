@@ -1,0 +1,222 @@
+"""The flows that move a database along its history: upgrade, downgrade and stamp.
+
+Each is a `Flow` (see `dbtasks.workflow`): plan from the current revisions, show, ask
+where it destroys, then act under the migration lock. Revisions run one transaction each;
+before each commits, the lock is checked and its timing row is written in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from dbtasks.guard import Intent
+from dbtasks.migrations import journal, status
+from dbtasks.workflow import Flow, Work
+
+if TYPE_CHECKING:
+    from dbtasks.adapter.run import Step
+    from dbtasks.console import Console
+    from dbtasks.migrations.graph import Revision
+    from dbtasks.migrations.lock import Held
+    from dbtasks.migrations.status import MigrationStatus
+
+
+@dataclass(frozen=True)
+class Move:
+    """A plan: from `current`, the revisions to apply (or undo) to reach `target`."""
+
+    current: tuple[str, ...]
+    target: str
+    revisions: tuple[Revision, ...]
+
+
+def show_revisions(console: Console, title: str, revisions: tuple[Revision, ...]) -> None:
+    console.line(f"{title}:")
+    console.table(("revision", "message"), [(r.id, r.message) for r in revisions])
+
+
+def final_status(work: Work) -> MigrationStatus:
+    return status.compute(work.settings, work.graph, work.current())
+
+
+class Upgrade(Flow[Move, "MigrationStatus"]):
+    intent = Intent.MIGRATE
+    action = "migrate"
+
+    def __init__(self, target: str = "heads") -> None:
+        self.target = target
+
+    def plan(self, work: Work) -> Move:
+        current = work.current()
+        # The everyday case, answered from the cached graph without importing Alembic.
+        to_every_head = self.target == "heads" or (
+            self.target == "head" and len(work.graph.heads) == 1
+        )
+        if to_every_head and not work.graph.pending(current):
+            return Move(current, self.target, ())
+        from dbtasks.adapter.plan import upgrade_plan
+
+        return Move(current, self.target, tuple(upgrade_plan(work.ws, current, self.target)))
+
+    def show(self, work: Work, plan: Move) -> bool:
+        if not plan.revisions:
+            where = ", ".join(plan.current) or "base"
+            head = "head " if self.target in ("head", "heads") else ""
+            work.console.ok(f"already at {head}{where}: nothing to apply")
+            return False
+        work.console.line(f"current: {', '.join(plan.current) or '(none)'}")
+        show_revisions(work.console, f"{len(plan.revisions)} pending", plan.revisions)
+        return True
+
+    def act(self, work: Work, plan: Move, held: Held | None) -> MigrationStatus:
+        if not plan.revisions:
+            work.console.ok("another run applied them while this one waited: nothing left")
+        else:
+            run(work, plan, held, upgrade=True)
+        return final_status(work)
+
+    def idle(self, work: Work, plan: Move) -> MigrationStatus:
+        return status.compute(work.settings, work.graph, plan.current)
+
+
+class Downgrade(Flow[Move, "MigrationStatus | None"]):
+    intent = Intent.DESTROY
+    action = "undo revisions"
+
+    def __init__(self, target: str) -> None:
+        self.target = target.strip()
+
+    def plan(self, work: Work) -> Move:
+        from dbtasks.adapter.plan import downgrade_plan
+
+        current = work.current()
+        return Move(current, self.target, tuple(downgrade_plan(work.ws, current, self.target)))
+
+    def show(self, work: Work, plan: Move) -> bool:
+        if not plan.revisions:
+            work.console.ok(f"already at {', '.join(plan.current) or 'base'}: nothing to undo")
+            return False
+        show_revisions(work.console, f"{len(plan.revisions)} to undo", plan.revisions)
+        return True
+
+    def consent(self, work: Work, plan: Move) -> str:
+        return f"undo {len(plan.revisions)} revision(s) on {work.settings.masked_url}"
+
+    def act(self, work: Work, plan: Move, held: Held | None) -> MigrationStatus:
+        run(work, plan, held, upgrade=False)
+        return final_status(work)
+
+    def idle(self, work: Work, plan: Move) -> None:
+        return None
+
+
+def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
+    """Run the plan with progress; each revision checks the lock and records its time."""
+    from dbtasks.adapter.run import MigrationFailed, migrate
+
+    settings, console = work.settings, work.console
+    journal.ensure(work.cur, settings.schema)
+    labels = [f"{r.id} {r.message}".rstrip() for r in plan.revisions]
+    verbs = ("applied", "applying") if upgrade else ("undone", "undoing")
+    timings: list[tuple[float, Revision]] = []
+    with console.progress(labels, *verbs) as finished:
+
+        def on_step(step: Step) -> None:
+            if held is not None:
+                held.check()
+            _record(step, settings.schema)
+            timings.append((step.seconds, step.revision))
+            finished(step.seconds)
+
+        try:
+            migrate(work.ws, work.conn, plan.target, list(plan.revisions), on_step, upgrade)
+        except MigrationFailed as exc:
+            _record_failure(work, exc, upgrade)
+            raise
+    _report_slow(console, timings, settings.slow_revision)
+
+
+def _record(step: Step, schema: str) -> None:
+    quote = step.connection.dialect.identifier_preparer.quote_schema
+    started = datetime.now(UTC) - timedelta(seconds=step.seconds)
+    outcome = "applied" if step.upgrade else "undone"
+    values = journal.row(
+        step.revision.id, step.upgrade, started, step.seconds, outcome, step.revision.path
+    )
+    step.connection.exec_driver_sql(journal.insert_sql(schema, quote), values)
+
+
+def _record_failure(work: Work, exc: Exception, upgrade: bool) -> None:
+    revision = getattr(exc, "revision", None)
+    if revision is None:
+        return
+    seconds = float(getattr(exc, "seconds", 0.0))
+    started = datetime.now(UTC) - timedelta(seconds=seconds)
+    values = journal.row(revision.id, upgrade, started, seconds, "failed", revision.path)
+    try:
+        journal.record(work.cur, work.settings.schema, values)
+    except Exception:
+        work.console.warn(f"could not record the failure of {revision.id} in the timing history")
+
+
+def _report_slow(console: Console, timings: list[tuple[float, Revision]], limit: float) -> None:
+    for seconds, revision in timings:
+        if seconds > limit:
+            console.warn(
+                f"revision {revision.id} took {seconds:.1f}s (DB_SLOW_REVISION={limit:g}s)"
+            )
+    if len(timings) > 1:
+        seconds, revision = max(timings, key=lambda t: t[0])
+        console.line(f"slowest: {revision.id} {revision.message} ({seconds:.2f}s)")
+
+
+@dataclass(frozen=True)
+class StampPlan:
+    current: tuple[str, ...]
+    target: str
+    after: tuple[str, ...]  # the version table's rows once stamped
+
+
+class Stamp(Flow[StampPlan, "MigrationStatus | None"]):
+    """Move the version table without running any revision."""
+
+    intent = Intent.DESTROY
+    action = "stamp the version table"
+
+    def __init__(self, target: str, purge: bool = False) -> None:
+        self.target = target.strip()
+        self.purge = purge
+
+    def plan(self, work: Work) -> StampPlan:
+        from dbtasks.adapter.plan import stamp_heads
+
+        current = work.current(check=not self.purge)
+        return StampPlan(current, self.target, stamp_heads(work.ws, current, self.target))
+
+    def show(self, work: Work, plan: StampPlan) -> bool:
+        before = ", ".join(plan.current) or "base"
+        after = ", ".join(plan.after) or "base"
+        if set(plan.current) == set(plan.after) and not self.purge:
+            work.console.ok(f"already at {after}: nothing to stamp")
+            return False
+        work.console.line(f"version table: {before} → {after} (no revision runs)")
+        return True
+
+    def consent(self, work: Work, plan: StampPlan) -> str:
+        after = ", ".join(plan.after) or "base"
+        return (
+            f"set the version table of {work.settings.masked_url} to {after} without running "
+            "any revision (later upgrades may skip or repeat work)"
+        )
+
+    def act(self, work: Work, plan: StampPlan, held: Held | None) -> MigrationStatus:
+        from dbtasks.adapter.run import stamp
+
+        stamp(work.ws, work.conn, self.target, self.purge)
+        return final_status(work)
+
+    def idle(self, work: Work, plan: StampPlan) -> None:
+        return None

@@ -1,0 +1,138 @@
+"""A cache of the revision graph, so that status and no-op upgrades load no revision file.
+
+It is keyed on alembic.ini's bytes and on the version folders' listing: every file's
+name, size and modification time in nanoseconds, so an edit, an addition, a deletion, a
+rename or a touch invalidates it. A file modified within two seconds of the cache being
+written is also compared by content, as git does for "racily clean" files: an edit inside
+the file system's timestamp granularity cannot hide. The version folders themselves come
+from Alembic (stored here), never from parsing alembic.ini by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbtasks.migrations.graph import Graph
+
+if TYPE_CHECKING:
+    from dbtasks.settings import Settings
+
+FORMAT = 1
+_RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where revision files live, as Alembic resolved them."""
+
+    folders: tuple[Path, ...]
+    recursive: bool
+
+    def files(self) -> list[Path]:
+        """Every revision source file, sorted; caches and hidden editor files skipped."""
+        found: list[Path] = []
+        for folder in self.folders:
+            if folder.is_dir():
+                pattern = folder.rglob("*.py") if self.recursive else folder.glob("*.py")
+                found += (p for p in pattern if "__pycache__" not in p.parts)
+        return sorted(found)
+
+
+def cache_path(settings: Settings) -> Path:
+    return settings.project_root / ".dbtasks" / "cache" / "graph.json"
+
+
+def _ini_digest(settings: Settings) -> str:
+    ini = settings.project_root / "alembic.ini"
+    data = ini.read_bytes() if ini.is_file() else b""
+    return hashlib.sha256(data + _versions().encode()).hexdigest()
+
+
+def _versions() -> str:
+    from importlib.metadata import version
+
+    from dbtasks import __version__
+
+    return f"dbtasks {__version__} alembic {version('alembic')} format {FORMAT}"
+
+
+def _stat(paths: Iterable[Path]) -> dict[str, list[int]]:
+    out = {}
+    for path in paths:
+        st = path.stat()
+        out[str(path)] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def _sha(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load(settings: Settings) -> tuple[Graph, Locations] | None:
+    """The cached graph, when nothing it was built from has changed; else None."""
+    try:
+        data = json.loads(cache_path(settings).read_text(encoding="utf-8"))
+        if data["ini"] != _ini_digest(settings):
+            return None
+        where = Locations(tuple(Path(p) for p in data["folders"]), bool(data["recursive"]))
+        if _stat(where.files()) != data["files"] or not _racy_files_match(data):
+            return None
+        return Graph.from_dict(data["graph"]), where
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing, unreadable or from another version: rebuild
+
+
+def _racy_files_match(data: dict[str, Any]) -> bool:
+    written = int(data["written_ns"])
+    for path, (_, mtime) in data["files"].items():
+        if mtime >= written - _RACY_NS and data["sha"].get(path) != _sha(path):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class FileState:
+    """The revision files as they were just before Alembic read them."""
+
+    where: Locations
+    files: dict[str, list[int]]
+    sha: dict[str, str]
+    taken_ns: int
+
+    @classmethod
+    def take(cls, where: Locations) -> FileState:
+        taken = time.time_ns()
+        files = where.files()
+        return cls(where, _stat(files), {str(p): _sha(str(p)) for p in files}, taken)
+
+
+def save(settings: Settings, graph: Graph, state: FileState) -> None:
+    """Store the graph read from `state`; a cache that cannot be written only costs speed.
+
+    The state was taken before the files were read, so a file changed while they were
+    read no longer matches it and the next command rebuilds.
+    """
+    data = {
+        "ini": _ini_digest(settings),
+        "folders": [str(p) for p in state.where.folders],
+        "recursive": state.where.recursive,
+        "files": state.files,
+        "sha": state.sha,
+        "written_ns": state.taken_ns,
+        "graph": graph.as_dict(),
+    }
+    path = cache_path(settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass

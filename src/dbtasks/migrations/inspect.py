@@ -1,0 +1,146 @@
+"""Read-only flows: status, history, heads, one revision. They change nothing: the stack
+is probed, never started, and a missing database is reported, never created."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dbtasks.guard import Intent
+from dbtasks.migrations import status
+from dbtasks.workflow import Flow, Work
+
+if TYPE_CHECKING:
+    from dbtasks.migrations.graph import Revision
+    from dbtasks.migrations.journal import Entry
+    from dbtasks.migrations.lock import Held
+
+T = TypeVar("T")
+
+
+class Read(Flow[T, T]):
+    """A flow whose plan is its answer: nothing to show, ask or act on."""
+
+    intent = Intent.READ
+    action = "read"
+
+    def show(self, work: Work, plan: T) -> bool:
+        return False
+
+    def idle(self, work: Work, plan: T) -> T:
+        return plan
+
+    def act(self, work: Work, plan: T, held: Held | None) -> T:
+        raise AssertionError("read-only flows never act")
+
+
+class Status(Read["status.MigrationStatus"]):
+    def plan(self, work: Work) -> status.MigrationStatus:
+        report = status.compute(work.settings, work.graph, work.current(check=False))
+        if work.stack.capabilities.snapshots:
+            from dbtasks import snapshot
+
+            report.snapshot = snapshot.state(work.settings, work.locations)
+        return report
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    revision: Revision
+    state: str  # "current", "applied" or "pending"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.revision.as_dict(), "state": self.state}
+
+
+class History(Read[list[HistoryRow]]):
+    def __init__(self, rng: str | None = None) -> None:
+        self.rng = rng
+
+    def plan(self, work: Work) -> list[HistoryRow]:
+        current = work.current()
+        done = work.graph.ancestors(current)
+        if self.rng:
+            from dbtasks.adapter.plan import history
+
+            revisions = history(work.ws, self.rng)
+        else:
+            revisions = list(work.graph.walk())
+        return [HistoryRow(r, _state(r.id, current, done)) for r in revisions]
+
+
+def _state(rev: str, current: tuple[str, ...], done: set[str]) -> str:
+    return "current" if rev in current else "applied" if rev in done else "pending"
+
+
+class Timings(Read[list["Entry"]]):
+    def plan(self, work: Work) -> list[Entry]:
+        from dbtasks.migrations import journal
+
+        return journal.read(work.cur, work.settings.schema)
+
+
+@dataclass(frozen=True)
+class Described:
+    """One revision as `db.show` and `db.heads` present it."""
+
+    revision: Revision
+    children: tuple[str, ...]
+    state: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.revision.as_dict(), "children": list(self.children), "state": self.state}
+
+
+def _describe(work: Work, revision: Revision, current: tuple[str, ...]) -> Described:
+    done = work.graph.ancestors(current)
+    return Described(revision, work.graph.children(revision.id), _state(revision.id, current, done))
+
+
+class Heads(Read[list[Described]]):
+    def plan(self, work: Work) -> list[Described]:
+        current = work.current(check=False)
+        return [_describe(work, work.graph.get(h), current) for h in work.graph.heads]
+
+
+class Show(Read[Described]):
+    def __init__(self, spec: str) -> None:
+        self.spec = spec.strip()
+
+    def plan(self, work: Work) -> Described:
+        from dbtasks.adapter.plan import resolve
+
+        return _describe(work, resolve(work.ws, self.spec), work.current(check=False))
+
+
+class OfflineSql(Read[None]):
+    """The SQL an upgrade, a downgrade or one revision would run, written to stdout."""
+
+    def __init__(self, target: str, upgrade: bool = True, only: bool = False) -> None:
+        self.target = target.strip()
+        self.upgrade = upgrade
+        self.only = only  # just this revision (db.show --sql)
+
+    def plan(self, work: Work) -> None:
+        from dbtasks.adapter.plan import resolve
+        from dbtasks.adapter.run import offline_sql
+
+        if not self.only:
+            current = work.current()
+            if not self.upgrade:
+                from dbtasks.adapter.plan import downgrade_plan
+
+                if not downgrade_plan(work.ws, current, self.target):
+                    return
+            offline_sql(work.ws, current, self.target, self.upgrade)
+            return
+        revision = resolve(work.ws, self.target)
+        if len(revision.down) > 1:
+            from dbtasks.errors import ConfigError
+
+            raise ConfigError(
+                f"{revision.id} merges {len(revision.down)} revisions: its SQL has no single "
+                "starting point",
+                "show the SQL of the revisions it merges",
+            )
+        offline_sql(work.ws, revision.down, revision.id, upgrade=True)

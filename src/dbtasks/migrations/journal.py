@@ -1,0 +1,113 @@
+"""The timing history: every revision dbtasks applies or undoes, with how long it took.
+
+One small table in DB_SCHEMA. A successful revision's row is written inside that
+revision's own transaction, so it exists exactly when the revision does; a failed
+revision gets one row of its own afterwards. Autogenerate never sees the table.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dbtasks import __version__
+
+TABLE = "dbtasks_revision_log"
+
+_COLUMNS = (
+    "revision, direction, started_at, duration_ms, outcome, applied_by, dbtasks_version, checksum"
+)
+_DDL = """
+CREATE TABLE IF NOT EXISTS {table} (
+    id bigserial PRIMARY KEY,
+    revision text NOT NULL,
+    direction text NOT NULL CHECK (direction IN ('upgrade', 'downgrade')),
+    started_at timestamptz NOT NULL,
+    duration_ms double precision NOT NULL,
+    outcome text NOT NULL CHECK (outcome IN ('applied', 'undone', 'failed')),
+    applied_by text NOT NULL,
+    dbtasks_version text NOT NULL,
+    checksum text
+)
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    revision: str
+    direction: str
+    started_at: datetime
+    duration_ms: float
+    outcome: str
+    applied_by: str
+    dbtasks_version: str
+    checksum: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "started_at": self.started_at.isoformat()}
+
+
+def _table(cur: Any, schema: str) -> str:
+    from psycopg2.extensions import quote_ident
+
+    return f"{quote_ident(schema, cur)}.{TABLE}"
+
+
+def ensure(cur: Any, schema: str) -> None:
+    """The table (and DB_SCHEMA, before the first revision makes it)."""
+    from psycopg2.extensions import quote_ident
+
+    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema, cur)}")
+    cur.execute(_DDL.format(table=_table(cur, schema)))
+
+
+def checksum(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def who() -> str:
+    try:
+        return f"{getpass.getuser()}@{socket.gethostname()}"
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def insert_sql(schema: str, quote: Any) -> str:
+    """The INSERT for a row, with named parameters (used inside a revision's transaction)."""
+    names = ", ".join(f"%({c.strip()})s" for c in _COLUMNS.split(","))
+    return f"INSERT INTO {quote(schema)}.{TABLE} ({_COLUMNS}) VALUES ({names})"
+
+
+def row(
+    revision: str, upgrade: bool, started: datetime, seconds: float, outcome: str, path: str | None
+) -> dict[str, Any]:
+    return {
+        "revision": revision,
+        "direction": "upgrade" if upgrade else "downgrade",
+        "started_at": started,
+        "duration_ms": round(seconds * 1000, 3),
+        "outcome": outcome,
+        "applied_by": who(),
+        "dbtasks_version": __version__,
+        "checksum": checksum(path) if path and Path(path).is_file() else None,
+    }
+
+
+def record(cur: Any, schema: str, values: dict[str, Any]) -> None:
+    """A row written on its own (autocommit) session: a failure's record."""
+    from psycopg2.extensions import quote_ident
+
+    cur.execute(insert_sql(schema, lambda s: quote_ident(s, cur)), values)
+
+
+def read(cur: Any, schema: str) -> list[Entry]:
+    cur.execute("SELECT to_regclass(%s)", (_table(cur, schema),))
+    if cur.fetchone()[0] is None:
+        return []
+    cur.execute(f"SELECT {_COLUMNS} FROM {_table(cur, schema)} ORDER BY started_at, id")
+    return [Entry(*r) for r in cur.fetchall()]

@@ -1,0 +1,141 @@
+"""How `db.*` results look: text for people, JSON for machines. No decisions here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dbtasks.console import Console
+    from dbtasks.health import HealthReport
+    from dbtasks.migrations.graph import Revision
+    from dbtasks.migrations.inspect import Described, HistoryRow
+    from dbtasks.migrations.journal import Entry
+    from dbtasks.migrations.status import MigrationStatus
+
+_SNAPSHOT = {
+    "valid": "valid: `inv db.reset` clones it",
+    "stale": "stale: migrations or seeds changed since; the next reset rebuilds it",
+    "none": "none yet: the next `inv db.reset` builds one",
+}
+
+
+def health(console: Console, base: dict[str, str], report: HealthReport) -> None:
+    if console.json_mode:
+        console.json(
+            {
+                **base,
+                "healthy": True,
+                "server_version": report.server_version,
+                "connect_ms": round(report.connect_ms, 2),
+                "latency_ms": round(report.latency_ms, 2),
+            }
+        )
+        return
+    console.fields(
+        [
+            *base.items(),
+            ("server", f"PostgreSQL {report.server_version}"),
+            ("connect", f"{report.connect_ms:.1f} ms"),
+            ("round trip", f"{report.latency_ms:.2f} ms"),
+        ]
+    )
+    console.ok("healthy")
+
+
+def status(console: Console, report: MigrationStatus) -> None:
+    if console.json_mode:
+        console.json(report.as_dict())
+        return
+    console.fields(
+        [
+            ("backend", report.backend),
+            ("url", report.url),
+            ("schema", report.schema),
+            ("current", ", ".join(report.current) or "(none)"),
+            ("head", ", ".join(report.heads) or "(no migrations)"),
+            *([("snapshot", _SNAPSHOT[report.snapshot])] if report.snapshot else []),
+        ]
+    )
+    if report.pending:
+        console.line(f"pending ({len(report.pending)}):")
+        console.table(("revision", "message"), [(r.id, r.message) for r in report.pending])
+    for warning in report.warnings:
+        console.warn(warning)
+    if report.at_head:
+        console.ok(report.summary())
+    else:
+        console.line(report.summary())
+
+
+def history(console: Console, rows: list[HistoryRow]) -> None:
+    if console.json_mode:
+        console.json([row.as_dict() for row in rows])
+        return
+    console.table(
+        ("revision", "message", "date", "state", "shape"),
+        [
+            (r.revision.id, r.revision.message, r.revision.date, r.state, shape(r.revision))
+            for r in rows
+        ],
+    )
+
+
+def timings(console: Console, entries: list[Entry]) -> None:
+    if console.json_mode:
+        console.json([e.as_dict() for e in entries])
+        return
+    if not entries:
+        console.line("no revision has been applied by dbtasks yet")
+        return
+    console.table(
+        ("revision", "direction", "started", "ms", "outcome", "by"),
+        [
+            (
+                e.revision,
+                e.direction,
+                e.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                f"{e.duration_ms:.1f}",
+                e.outcome,
+                e.applied_by,
+            )
+            for e in entries
+        ],
+    )
+
+
+def described(console: Console, items: list[Described], root: Path) -> None:
+    if console.json_mode:
+        console.json([d.as_dict() for d in items])
+        return
+    for item in items:
+        r = item.revision
+        console.fields(
+            [
+                ("revision", r.id),
+                ("message", r.message),
+                ("file", _relative(r.path, root)),
+                ("parents", ", ".join(r.down) or "(base)"),
+                ("children", ", ".join(item.children) or "(head)"),
+                *([("depends on", ", ".join(r.depends_on))] if r.depends_on else []),
+                *([("branch labels", ", ".join(r.branch_labels))] if r.branch_labels else []),
+                ("state", item.state),
+            ]
+        )
+        console.line()
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return path
+
+
+def shape(revision: Revision) -> str:
+    marks = []
+    if revision.merge:
+        marks.append(f"merge of {', '.join(revision.down)}")
+    if revision.branch_point:
+        marks.append("branch point")
+    return "; ".join(marks)

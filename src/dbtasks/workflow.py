@@ -1,0 +1,192 @@
+"""The one shape of every command that touches a database.
+
+    preflight (settings → guard → stack ready) → plan → show → consent → act under the lock
+    → verify
+
+A command is a `Flow`: it says what it intends (the guard's rules follow from that), how
+to plan (pure, over the graph and the current revisions), what to show, what the user
+consents to, and how to act. `execute` runs every flow the same way: the plan is made
+again once the lock is held, so a run that waited acts on what is left, and a destructive
+run acts on exactly what was confirmed, or on nothing.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from dbtasks import guard
+from dbtasks.errors import DbTasksError
+from dbtasks.guard import Intent
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from dbtasks.adapter.workspace import Workspace
+    from dbtasks.console import Console
+    from dbtasks.migrations.graph import Graph
+    from dbtasks.migrations.graph_cache import Locations
+    from dbtasks.migrations.lock import Held
+    from dbtasks.settings import Settings
+    from dbtasks.stack import Stack
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+class Work:
+    """What a flow works with. Each piece is opened once, on first use, and closed by
+    `execute`; the graph comes from the cache when no revision file changed, so commands
+    that find nothing to do never import Alembic."""
+
+    def __init__(self, settings: Settings, console: Console, stack: Stack) -> None:
+        self.settings = settings
+        self.console = console
+        self.stack = stack
+        self.resources = ExitStack()
+
+    @cached_property
+    def cur(self) -> Any:
+        """An autocommit psycopg2 cursor on the target: reads and the migration lock."""
+        from dbtasks import pg
+
+        return self.resources.enter_context(pg.session(self.settings.endpoint))
+
+    @cached_property
+    def ws(self) -> Workspace:
+        from dbtasks.adapter.workspace import Workspace
+        from dbtasks.migrations import graph_cache
+
+        ws = Workspace.open(self.settings, output=self.console.out)
+        graph_cache.save(self.settings, ws.graph, ws.state)
+        return ws
+
+    @cached_property
+    def cached(self) -> tuple[Graph, Locations] | None:
+        from dbtasks.migrations import graph_cache
+
+        return graph_cache.load(self.settings)
+
+    @property
+    def graph(self) -> Graph:
+        return self.cached[0] if self.cached and "ws" not in self.__dict__ else self.ws.graph
+
+    @property
+    def locations(self) -> Locations:
+        return self.cached[1] if self.cached and "ws" not in self.__dict__ else self.ws.state.where
+
+    @cached_property
+    def conn(self) -> Connection:
+        """The SQLAlchemy connection revisions run on."""
+        from dbtasks import pg
+
+        return self.resources.enter_context(pg.engine(self.settings.endpoint).connect())
+
+    def current(self, check: bool = True) -> tuple[str, ...]:
+        """The current revisions, refusing (when `check`) to plan from one no revision file
+        defines."""
+        from dbtasks.migrations.version_table import read_current
+
+        current = read_current(self.cur, self.settings.schema)
+        unknown = self.graph.unknown(current) if check else []
+        if unknown:
+            raise DbTasksError(
+                f"the database is at {', '.join(unknown)}, which no revision file defines",
+                "check out the code that has it, or reset the database",
+            )
+        return current
+
+    def lock(self) -> Any:
+        from dbtasks.migrations.lock import migration_lock
+
+        return migration_lock(self.settings, self.console, self.cur)
+
+
+class Flow(Generic[P, R]):
+    """One command's steps. Subclasses set `intent` and `action` and fill in the steps."""
+
+    intent: ClassVar[Intent]
+    action: str = "change the database"  # what the guard's messages say is refused
+    locks: ClassVar[bool] = True  # act under the migration lock
+    ready: ClassVar[bool] = True  # preflight starts the stack (a reset may rebuild it first)
+
+    def plan(self, work: Work) -> P:
+        raise NotImplementedError
+
+    def show(self, work: Work, plan: P) -> bool:
+        """Print the plan; False when there is nothing to do."""
+        raise NotImplementedError
+
+    def consent(self, work: Work, plan: P) -> str:
+        """What the user agrees to, for destructive intents ("undo 3 revisions on ...")."""
+        return self.action
+
+    def act(self, work: Work, plan: P, held: Held | None) -> R:
+        raise NotImplementedError
+
+    def idle(self, work: Work, plan: P) -> R:
+        """The result when there is nothing to do."""
+        raise NotImplementedError
+
+
+def preflight(
+    settings: Settings,
+    console: Console,
+    intent: Intent,
+    action: str,
+    allow_remote: bool = False,
+    stack: Stack | None = None,
+    start: bool = True,
+) -> Stack:
+    """Guard, then a stack that answers: started (and the database created) for changes;
+    only probed for reads, which never start or create anything."""
+    from dbtasks.health import probe
+    from dbtasks.stack import ensure_ready, get_stack
+
+    guard.check(settings, intent, action, allow_remote)
+    stack = stack or get_stack(settings)
+    if not start:
+        return stack
+    if intent.changes:
+        ensure_ready(settings, console, stack)
+    else:
+        probe(settings.endpoint)
+    return stack
+
+
+def execute(
+    flow: Flow[P, R],
+    settings: Settings,
+    console: Console,
+    *,
+    yes: bool = False,
+    allow_remote: bool = False,
+    stack: Stack | None = None,
+) -> R:
+    """Run `flow` in the one shape, on `stack` (default: the one the settings name)."""
+    stack = preflight(
+        settings, console, flow.intent, flow.action, allow_remote, stack, start=flow.ready
+    )
+    work = Work(settings, console, stack)
+    with work.resources:
+        plan = flow.plan(work)
+        if not flow.show(work, plan):
+            return flow.idle(work, plan)
+        if flow.intent is Intent.DESTROY:
+            guard.confirm(console, flow.consent(work, plan), yes)
+        if not flow.locks:
+            return flow.act(work, plan, None)
+        with work.lock() as held:
+            return flow.act(work, _again(flow, work, plan), held)
+
+
+def _again(flow: Flow[P, R], work: Work, plan: P) -> P:
+    """The plan once the lock is held: a destructive flow acts on what was confirmed."""
+    fresh = flow.plan(work)
+    if flow.intent is Intent.DESTROY and fresh != plan:
+        raise DbTasksError(
+            "the database changed while waiting for confirmation",
+            "run the command again to see the new plan",
+        )
+    return fresh

@@ -45,6 +45,18 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
 
 
 @task
+def prepare(c: Context) -> None:
+    """Get a database ready, however far along it is: stack, migrations, seeds. Idempotent."""
+    from dbtasks.migrations.onboard import Prepare
+    from dbtasks.workflow import execute
+
+    with command() as run:
+        final = execute(Prepare(), run.settings, run.console)
+        if final is not None:
+            run.console.ok(f"ready: {final.summary()}")
+
+
+@task
 def init(c: Context) -> None:
     """Bring the stack up, create the schema and migrate a new database to head."""
     from dbtasks.migrations.author import Init
@@ -273,6 +285,7 @@ def seed(c: Context, allow_remote: bool = False) -> None:
 
 namespace = Collection(
     "db",
+    prepare,
     init,
     revision,
     upgrade,

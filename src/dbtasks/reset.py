@@ -112,7 +112,7 @@ def _reset_database(work: Work, options: ResetOptions) -> str:
             stack=work.stack,
         )
         snapshot.restore(cur, found, database)
-    snapshot.verify(settings.endpoint, settings.schema, found, database)
+    snapshot.verify(settings, found, database)
     how = "rebuilt from the migrations (snapshot saved)" if built else "reset from snapshot"
     return f"{how}: at head {', '.join(found.heads) or 'base'}"
 

@@ -57,6 +57,8 @@ class Settings:
 
     endpoint: Endpoint
     schema: str
+    version_table: str
+    version_schema: str | None  # None: DB_SCHEMA, or where an adopted database keeps it
     backend: str
     data_dir: Path
     health_timeout: float
@@ -158,6 +160,8 @@ KEYS = (
     Key("password", "DB_PASS", None, _secret),
     Key("schema", "DB_SCHEMA", "mindmirror", _identifier),
     Key("database_url", "DATABASE_URL", None, _optional(_text)),
+    Key("version_table", "DB_VERSION_TABLE", "alembic_version", _identifier),
+    Key("version_schema", "DB_VERSION_SCHEMA", None, _optional(_identifier)),
     Key("backend", "DB_BACKEND", "auto", _backend),
     Key("data_dir", "DB_DATA_DIR", ".dbtasks/pgdata", _text),
     Key("health_timeout", "DB_HEALTH_TIMEOUT", 30.0, _seconds),
@@ -321,6 +325,8 @@ def load_settings(
     return Settings(
         endpoint=endpoint,
         schema=v["schema"],
+        version_table=v["version_table"],
+        version_schema=v["version_schema"],
         backend=backend,
         data_dir=data_dir,
         health_timeout=v["health_timeout"],

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from dbtasks import pg
 from dbtasks.errors import ConfigError, DbTasksError
-from dbtasks.migrations.version_table import read_current
+from dbtasks.migrations.version_table import locate, read_current
 from dbtasks.seeds import iter_fingerprint_files
 
 if TYPE_CHECKING:
     from dbtasks.migrations.graph_cache import Locations
     from dbtasks.settings import Settings
-    from dbtasks.target import Endpoint
 
 FORMAT = "dbtasks-snapshot-2"  # change when what a snapshot holds changes
 _MARK = "dbtasks snapshot"
@@ -136,14 +135,14 @@ def restore(cur: Any, snapshot: Snapshot, database: str) -> None:
     pg.create_database(cur, database, template=snapshot.name)
 
 
-def read_heads(endpoint: Endpoint, schema: str, database: str | None = None) -> tuple[str, ...]:
+def read_heads(settings: Settings, database: str | None = None) -> tuple[str, ...]:
     """The revisions recorded in a database, read with psycopg2 (no Alembic import)."""
-    with pg.session(endpoint, database) as cur:
-        return read_current(cur, schema)
+    with pg.session(settings.endpoint, database) as cur:
+        return read_current(cur, locate(cur, settings))
 
 
-def verify(endpoint: Endpoint, schema: str, snapshot: Snapshot, database: str) -> None:
-    heads = read_heads(endpoint, schema, database)
+def verify(settings: Settings, snapshot: Snapshot, database: str) -> None:
+    heads = read_heads(settings, database)
     if heads != snapshot.heads:
         raise DbTasksError(
             f"the clone of {snapshot.name} is at {heads}, expected {snapshot.heads}",

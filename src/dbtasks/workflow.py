@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph import Graph
     from dbtasks.migrations.graph_cache import Locations
     from dbtasks.migrations.lock import Held
+    from dbtasks.migrations.version_table import VersionTable
     from dbtasks.settings import Settings
     from dbtasks.stack import Stack
 
@@ -54,11 +55,18 @@ class Work:
         return self.resources.enter_context(pg.session(self.settings.endpoint))
 
     @cached_property
+    def version(self) -> VersionTable:
+        """Where the database keeps its history (found once per command)."""
+        from dbtasks.migrations.version_table import locate
+
+        return locate(self.cur, self.settings)
+
+    @cached_property
     def ws(self) -> Workspace:
         from dbtasks.adapter.workspace import Workspace
         from dbtasks.migrations import graph_cache
 
-        ws = Workspace.open(self.settings, output=self.console.out)
+        ws = Workspace.open(self.settings, output=self.console.out, version=self.version)
         graph_cache.save(self.settings, ws.graph, ws.state)
         return ws
 
@@ -88,7 +96,7 @@ class Work:
         defines."""
         from dbtasks.migrations.version_table import read_current
 
-        current = read_current(self.cur, self.settings.schema)
+        current = read_current(self.cur, self.version)
         unknown = self.graph.unknown(current) if check else []
         if unknown:
             raise DbTasksError(

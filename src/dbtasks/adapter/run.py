@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from dbtasks import pg
 from dbtasks.adapter.errors import Files, RevisionError, _locate, resolving
 from dbtasks.adapter.workspace import CONNECTION_KEY
-from dbtasks.errors import DbTasksError, ExitCode
+from dbtasks.errors import ConfigError, DbTasksError, ExitCode
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from dbtasks.adapter.workspace import Workspace
     from dbtasks.migrations.graph import Revision
+    from dbtasks.migrations.version_table import VersionTable
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def _run(
     configure = env.configure
 
     def driven(*args: Any, **kw: Any) -> None:
+        _same_version_table(kw, ws.version)
         kw["on_version_apply"] = (*_tuple(kw.get("on_version_apply")), step)
         kw["transaction_per_migration"] = True
         configure(*args, **kw)
@@ -123,6 +125,20 @@ def _run(
     env.configure = driven  # type: ignore[method-assign]
     with env:
         script.run_env()
+
+
+def _same_version_table(kw: dict[str, Any], version: VersionTable) -> None:
+    """An env.py that names no version table gets ours; one that names another would
+    record the history where dbtasks never reads it."""
+    kw.setdefault("version_table", version.table)
+    kw.setdefault("version_table_schema", version.schema)
+    theirs = (kw["version_table_schema"], kw["version_table"])
+    if theirs != (version.schema, version.table):
+        raise ConfigError(
+            f"env.py keeps the history in {theirs[0]}.{theirs[1]}, dbtasks reads "
+            f"{version.schema}.{version.table}",
+            "set DB_VERSION_SCHEMA and DB_VERSION_TABLE to match env.py",
+        )
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
@@ -214,12 +230,20 @@ def _offline_failure(files: Files, exc: Exception) -> DbTasksError:
 
 
 def stamp(ws: Workspace, connection: Connection, target: str, purge: bool) -> None:
-    """Set the version table to `target` without running any revision."""
-    from alembic import command
+    """Set the version table to `target` without running any revision (or env.py)."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import text
 
-    ws.config.attributes[CONNECTION_KEY] = connection
-    try:
+    version = ws.version
+    context = MigrationContext.configure(
+        connection, opts={"version_table": version.table, "version_table_schema": version.schema}
+    )
+    quote = connection.dialect.identifier_preparer.quote
+    table = f"{quote(version.schema)}.{quote(version.table)}"
+    with connection.begin():
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quote(version.schema)}"))
+        found = connection.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar()
+        if purge and found is not None:
+            connection.execute(text(f"DELETE FROM {table}"))
         with resolving(ws.files):
-            command.stamp(ws.config, target, purge=purge)
-    finally:
-        ws.config.attributes.pop(CONNECTION_KEY, None)
+            context.stamp(ws.script, target)

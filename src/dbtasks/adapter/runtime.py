@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.adapter.workspace import CONNECTION_KEY, SETTINGS_KEY
+from dbtasks.adapter.workspace import CONNECTION_KEY, SETTINGS_KEY, VERSION_KEY
 from dbtasks.errors import ConfigError
 from dbtasks.migrations.journal import TABLE as JOURNAL_TABLE
+from dbtasks.migrations.version_table import VersionTable, configured
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, MetaData
 
     from dbtasks.settings import Settings
-
-VERSION_TABLE = "alembic_version"
 
 
 def run_migrations() -> None:
@@ -33,7 +33,8 @@ def run_migrations() -> None:
         from dbtasks.settings import load_settings
 
         settings = load_settings()
-    options = alembic_options(settings)
+    version = config.attributes.get(VERSION_KEY) or configured(settings)
+    options = alembic_options(settings, version)
     if context.is_offline_mode():
         _run_offline(context, settings, options)
         return
@@ -51,16 +52,16 @@ def run_migrations() -> None:
         _run_online(context, connection, settings.schema, options)
 
 
-def alembic_options(settings: Settings) -> dict[str, Any]:
+def alembic_options(settings: Settings, version: VersionTable) -> dict[str, Any]:
     """`context.configure` options: one schema, strict comparison, a transaction per revision."""
     return {
         "target_metadata": load_metadata(settings) if settings.metadata else None,
-        "version_table": VERSION_TABLE,
-        "version_table_schema": settings.schema,
+        "version_table": version.table,
+        "version_table_schema": version.schema,
         # Only the connection's default schema (DB_SCHEMA, via search_path) is reflected;
         # auth, storage, extensions and every other schema are never compared.
         "include_schemas": False,
-        "include_name": include_name,
+        "include_name": include_name(version.table),
         "include_object": include_object,
         "compare_type": True,
         "compare_server_default": True,
@@ -68,9 +69,15 @@ def alembic_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
-    # The version table and the timing history live in our schema but are not the models'.
-    return not (type_ == "table" and name in (VERSION_TABLE, JOURNAL_TABLE))
+def include_name(version_table: str) -> Callable[[str | None, str, dict[str, Any]], bool]:
+    """The version table and the timing history live in our schema but are not the
+    models': autogenerate never proposes to drop them."""
+    ours = (version_table, JOURNAL_TABLE)
+
+    def include(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        return not (type_ == "table" and name in ours)
+
+    return include
 
 
 def include_object(

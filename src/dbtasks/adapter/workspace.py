@@ -13,6 +13,7 @@ from dbtasks.adapter.errors import Files, loading, resolving
 from dbtasks.errors import ConfigError
 from dbtasks.migrations.graph import Graph, Revision
 from dbtasks.migrations.graph_cache import FileState, Locations
+from dbtasks.migrations.version_table import VersionTable, configured
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
 SETTINGS_KEY = "dbtasks.settings"
+VERSION_KEY = "dbtasks.version_table"  # (schema, table) the runtime must use
 CONNECTION_KEY = "connection"  # the key Alembic's cookbook uses for a shared connection
 _CREATE_DATE = re.compile(r"Create Date:\s*(.+)")
 
@@ -47,6 +49,11 @@ def make_config(settings: Settings, output: TextIO | None = None) -> Config:
         cmd_opts=argparse.Namespace(quiet=True),
     )
     config.attributes[SETTINGS_KEY] = settings
+    config.attributes[VERSION_KEY] = configured(settings)
+    # For an env.py that reads the URL from the Config (the one `alembic init` writes).
+    # Only in memory, and escaped: ini interpolation would break a password holding "%".
+    url = settings.endpoint.sqlalchemy_url().render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
@@ -71,8 +78,12 @@ class Workspace:
     state: FileState  # the revision files as read, for the graph cache
 
     @classmethod
-    def open(cls, settings: Settings, output: TextIO | None = None) -> Workspace:
+    def open(
+        cls, settings: Settings, output: TextIO | None = None, version: VersionTable | None = None
+    ) -> Workspace:
         config = make_config(settings, output)
+        if version is not None:
+            config.attributes[VERSION_KEY] = version
         script = _script_directory(config)
         where = version_locations(script)
         files = Files(where.folders, settings.project_root)
@@ -87,6 +98,11 @@ class Workspace:
 
     def relpath(self, path: str | Path) -> str:
         return self.files.rel(path)
+
+    @property
+    def version(self) -> VersionTable:
+        found: VersionTable = self.config.attributes[VERSION_KEY]
+        return found
 
 
 def _script_directory(config: Config) -> ScriptDirectory:

@@ -60,7 +60,7 @@ class Init(Flow[Move, "MigrationStatus"]):
     def plan(self, work: Work) -> Move:
         from dbtasks.migrations.version_table import exists
 
-        if exists(work.cur, work.settings.schema):
+        if exists(work.cur, work.version):
             current = ", ".join(work.current(check=False)) or "base"
             raise DbTasksError(f"already initialized at {current}", "use `inv db.upgrade`")
         if not len(work.graph):

@@ -174,6 +174,46 @@ def merge(c: Context, message: str = "merge heads") -> None:
         run.console.ok(f"wrote {new.path}, joining {', '.join(new.joins)}")
 
 
+@task(
+    help={
+        "json": JSON_HELP,
+        "stamp": "record that the database matches this revision (asks, like db.stamp)",
+        "yes": YES_HELP,
+        "purge": "with --stamp: empty the version table first",
+    }
+)
+def adopt(
+    c: Context, json: bool = False, stamp: str = "", yes: bool = False, purge: bool = False
+) -> None:
+    """Check an existing Alembic project and database; say what they need."""
+    from dbtasks.migrations.adopt import Adopt
+    from dbtasks.migrations.apply import Stamp
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        if stamp:
+            final = execute(Stamp(stamp, purge), run.settings, run.console, yes=yes)
+            if final is not None:
+                run.console.ok(f"stamped: {final.summary()}")
+            return
+        found = execute(Adopt(), run.settings, run.console)
+        if json:
+            run.console.json(found.as_dict())
+            return
+        steps = found.next_steps
+        report = found.as_dict()
+        del report["next_steps"]
+        run.console.fields([(k.replace("_", " "), _listed(v)) for k, v in report.items()])
+        for step in steps:
+            run.console.step(step)
+
+
+def _listed(value: object) -> object:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return "(none)" if value is None else value
+
+
 @task(help={"json": JSON_HELP})
 def heads(c: Context, json: bool = False) -> None:
     """Show every head revision and whether it is applied."""
@@ -292,6 +332,7 @@ namespace = Collection(
     downgrade,
     stamp,
     merge,
+    adopt,
     heads,
     show,
     status,

@@ -1,0 +1,99 @@
+"""`db.adopt`: what an existing Alembic project and its database need before dbtasks runs
+them. It reads and reports; only `--stamp` changes anything (through `db.stamp`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbtasks.migrations.inspect import Read
+from dbtasks.workflow import Work
+
+ENV_RUNTIME = "dbtasks runtime"
+ENV_PLAIN = "plain (as `alembic init` writes it)"
+ENV_CUSTOM = "custom"
+
+
+@dataclass
+class Adoption:
+    env_py: str
+    version_folders: list[str]
+    revisions: int
+    heads: list[str]
+    models: str | None
+    version_table: str
+    current: list[str]
+    unknown: list[str]
+    tables: int
+    next_steps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Adopt(Read[Adoption]):
+    def plan(self, work: Work) -> Adoption:
+        settings = work.settings
+        version = work.version
+        current = work.current(check=False)
+        found = Adoption(
+            env_py=classify_env(Path(work.ws.script.dir)),
+            version_folders=[work.ws.relpath(p) for p in work.locations.folders],
+            revisions=len(work.graph),
+            heads=list(work.graph.heads),
+            models=settings.metadata,
+            version_table=f"{version.schema}.{version.table}",
+            current=list(current),
+            unknown=work.graph.unknown(current),
+            tables=_count_tables(work.cur, settings.schema, version.table),
+        )
+        found.next_steps = _next_steps(found)
+        return found
+
+
+def classify_env(script_dir: Path) -> str:
+    """Whose env.py this is: it decides what dbtasks can do for it."""
+    env = script_dir / "env.py"
+    text = env.read_text(encoding="utf-8") if env.is_file() else ""
+    if "dbtasks" in text:
+        return ENV_RUNTIME
+    if "engine_from_config" in text and "context.configure(" in text:
+        return ENV_PLAIN
+    return ENV_CUSTOM
+
+
+def _count_tables(cur: Any, schema: str, version_table: str) -> int:
+    cur.execute(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = %s AND tablename <> %s",
+        (schema, version_table),
+    )
+    return int(cur.fetchone()[0])
+
+
+def _next_steps(found: Adoption) -> list[str]:
+    steps = []
+    if found.env_py == ENV_CUSTOM:
+        steps.append(
+            "env.py is custom: hand over to dbtasks' runtime (docs/adopting.md) or make sure "
+            "it reads the connection from config.attributes['connection']"
+        )
+    if not found.models:
+        steps.append("no models configured: everything works but autogenerate (set DB_METADATA)")
+    if found.unknown:
+        steps.append(
+            f"the database is at {', '.join(found.unknown)}, which no revision file defines: "
+            "check out the code that has it, or `inv db.adopt --stamp REV --purge`"
+        )
+    elif not found.current and found.tables:
+        steps.append(
+            f"the schema holds {found.tables} table(s) but no version table: it was made "
+            "another way; find the revision it matches, then `inv db.adopt --stamp REV`"
+        )
+    elif not found.current:
+        steps.append("the database is empty: `inv db.upgrade` builds it")
+    elif set(found.current) != set(found.heads):
+        steps.append("the database is behind: `inv db.upgrade`")
+    else:
+        steps.append("the database is at head: nothing to do")
+    return steps

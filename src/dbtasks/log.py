@@ -26,6 +26,9 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 task_name: ContextVar[str | None] = ContextVar("dbtasks_task", default=None)
 target: ContextVar[str | None] = ContextVar("dbtasks_target", default=None)
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# A library's loggers stay silent unless configured: without this, Python's last-resort
+# handler would print warnings and errors (tracebacks included) on the terminal.
+logging.getLogger("dbtasks").addHandler(logging.NullHandler())
 
 
 def event(

@@ -128,9 +128,15 @@ def check_reachable(path: Path, user: pwd.struct_passwd) -> None:
 
 
 def server_env() -> dict[str, str]:
-    """A plain C locale: the cluster must not depend on the caller's locale settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PG"))}
-    env.update(LANG="C", LC_ALL="C")
+    """The whole environment of initdb, pg_ctl and the server, bar the account's identity.
+
+    Anything running as the server account can read it in /proc/PID/environ, so the
+    caller's secrets (DB_PASS, DATABASE_URL, cloud keys) stay out; a C locale keeps the
+    cluster independent of the caller's. `shell.run` adds HOME, USER and LOGNAME.
+    """
+    env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C", "LC_ALL": "C"}
+    if "TZ" in os.environ:
+        env["TZ"] = os.environ["TZ"]
     return env
 
 

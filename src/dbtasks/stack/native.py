@@ -71,6 +71,7 @@ class NativeStack:
         result = shell.run(
             [self.binaries().tool("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
             user=self.user,
+            env=cluster.server_env(),
         )
         if result.returncode != 0:
             raise StackError(f"pg_ctl stop failed: {_last_line(result.stderr)}")

@@ -2,7 +2,8 @@
 
 It listens on 127.0.0.1 only, with no Unix socket (socket paths break in deep project
 directories), and password authentication for the configured user. As root it runs the
-server as an unprivileged user, because Postgres refuses to run as root.
+server as an unprivileged user, because Postgres refuses to run as root; the data
+directory then belongs to that user, so nothing in it is trusted (see `datadir`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from dbtasks import shell
 from dbtasks.errors import ConfigError, HealthError, StackError
 from dbtasks.health import HealthReport, probe
-from dbtasks.stack import StackStatus, UpResult, cluster
+from dbtasks.stack import StackStatus, UpResult, cluster, datadir
 from dbtasks.stack.binaries import PgBinaries, find_binaries
 
 if TYPE_CHECKING:
@@ -114,9 +115,10 @@ class NativeStack:
         return status
 
     def logs(self, lines: int) -> str:
-        if not self.log.is_file():
+        text = cluster.tail(self.data, LOG_NAME, lines)
+        if text is None:
             return f"no log yet: {self.log} appears once the cluster has started"
-        return "\n".join(cluster.tail(self.log, lines))
+        return "\n".join(text)
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -141,12 +143,19 @@ class NativeStack:
         return False
 
     def _prepare_directory(self) -> None:
-        self.data.mkdir(parents=True, exist_ok=True)
-        if self.user and os.geteuid() == 0:
-            entry = pwd.getpwnam(self.user)
-            cluster.check_reachable(self.data, entry)
-            os.chown(self.data, entry.pw_uid, entry.pw_gid)
-        self.data.chmod(0o700)
+        try:
+            fd = datadir.open_in(self.data)
+        except FileNotFoundError:
+            self.data.mkdir(parents=True)
+            fd = datadir.open_in(self.data)
+        try:
+            if self.user and os.geteuid() == 0:
+                entry = pwd.getpwnam(self.user)
+                cluster.check_reachable(self.data, entry)
+                os.fchown(fd, entry.pw_uid, entry.pw_gid)
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
 
     def _initdb(self, binaries: PgBinaries) -> None:
         endpoint = self.settings.endpoint
@@ -154,10 +163,10 @@ class NativeStack:
         fd, pwfile = tempfile.mkstemp(prefix="dbtasks-pw-")
         try:
             with os.fdopen(fd, "w") as handle:
+                if self.user and os.geteuid() == 0:
+                    entry = pwd.getpwnam(self.user)
+                    os.fchown(fd, entry.pw_uid, entry.pw_gid)
                 handle.write(endpoint.password + "\n")
-            if self.user and os.geteuid() == 0:
-                entry = pwd.getpwnam(self.user)
-                os.chown(pwfile, entry.pw_uid, entry.pw_gid)
             result = shell.run(
                 [
                     binaries.tool("initdb"),
@@ -180,7 +189,6 @@ class NativeStack:
             os.unlink(pwfile)
         if result.returncode != 0:
             raise StackError(f"initdb failed: {_last_line(result.stderr)}")
-        cluster.include_managed_conf(self.data)
 
     def _start(self, binaries: PgBinaries, console: Console) -> None:
         if cluster.remove_stale_pidfile(self.data):
@@ -191,8 +199,9 @@ class NativeStack:
                 f"port {port} on 127.0.0.1 is already in use by another process",
                 "stop that process or set DB_PORT to a free port",
             )
-        cluster.write_managed_conf(self.data, port, self.user)
-        offset = self.log.stat().st_size if self.log.exists() else 0
+        # Settings now travel on the command line; an older dbtasks' file would only confuse.
+        datadir.remove_in(self.data, datadir.LEGACY_CONF)
+        offset = cluster.size(self.data, LOG_NAME)
         result = shell.run(
             [
                 binaries.tool("pg_ctl"),
@@ -200,6 +209,8 @@ class NativeStack:
                 str(self.data),
                 "-l",
                 str(self.log),
+                "-o",
+                cluster.server_options(port),
                 "-w",
                 "-t",
                 str(round(self.settings.health_timeout)),
@@ -209,7 +220,7 @@ class NativeStack:
             env=cluster.server_env(),
         )
         if result.returncode != 0:
-            reason = cluster.first_fatal(self.log, offset) or _last_line(result.stderr)
+            reason = cluster.first_fatal(self.data, LOG_NAME, offset) or _last_line(result.stderr)
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")
 
     def _ensure_database(self) -> HealthReport:

@@ -19,6 +19,7 @@ from dbtasks.errors import ConfigError, HealthError, StackError
 from dbtasks.health import HealthReport, probe
 from dbtasks.stack import StackStatus, UpResult, cluster, datadir
 from dbtasks.stack.binaries import PgBinaries, find_binaries
+from dbtasks.stack.datadir import Kind
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
@@ -39,16 +40,18 @@ class NativeStack:
     # -- lifecycle -------------------------------------------------------------------------
 
     def up(self, console: Console) -> UpResult:
-        if cluster.running_pid(self.data):
-            return self._already_running()
-        # Parallel `inv` runs (e.g. concurrent deploys) must not race through initdb/start.
+        # One `up` at a time: parallel `inv` runs (e.g. concurrent deploys) must neither
+        # race through initdb/start nor take a half-made cluster for a foreign one.
         with cluster.startup_lock(self.data):
-            if cluster.running_pid(self.data):
+            kind = self._check_folder()  # before anything in the folder changes
+            if kind is Kind.LEGACY:
+                datadir.mark(self.data, self._account())
+                console.step(f"adopted the cluster in {self.data}: an older dbtasks created it")
+            if self._running():
                 return self._already_running()
             binaries = self.binaries()
             with console.spinner("starting Postgres"):
-                if self._initialize(binaries):
-                    console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
+                self._initialize(binaries, kind, console)
                 self._start(binaries, console)
                 if cluster.install_baseline(self.settings.endpoint):
                     console.step(
@@ -57,6 +60,9 @@ class NativeStack:
                 report = self._ensure_database()
         port = self.settings.endpoint.port
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
+
+    def _running(self) -> bool:
+        return cluster.running_pid(self.data) is not None
 
     def _already_running(self) -> UpResult:
         report = self._ensure_database()
@@ -79,12 +85,19 @@ class NativeStack:
         return "stopped"
 
     def describe_destroy(self) -> str:
+        # Refuse before anyone is asked to confirm a deletion that would be refused anyway.
+        datadir.check_removable(self.data, self.settings.project_root)
         return f"the native cluster in {self.data} and every database in it"
 
     def destroy(self) -> str:
+        kind = datadir.check_removable(self.data, self.settings.project_root)
+        if kind is Kind.MISSING:
+            return f"nothing to remove: {self.data} does not exist"
         self.down()
-        if self.data.exists():
-            shutil.rmtree(self.data)
+        if kind is Kind.EMPTY:
+            self.data.rmdir()  # fails rather than deletes if something appeared meanwhile
+        else:
+            shutil.rmtree(self.data)  # fd-based on Linux: follows no link inside
         return f"removed {self.data}"
 
     # -- inspection ------------------------------------------------------------------------
@@ -122,50 +135,62 @@ class NativeStack:
 
     # -- steps -----------------------------------------------------------------------------
 
-    def _initialize(self, binaries: PgBinaries) -> bool:
-        """Create the cluster if the data directory holds none; True when it did."""
-        self._prepare_directory()
+    def _check_folder(self) -> Kind:
+        """What DB_DATA_DIR holds; a folder dbtasks may not use is refused untouched."""
+        kind = datadir.inspect(self.data)
+        if kind is Kind.NOT_A_CLUSTER:
+            raise ConfigError(
+                f"DB_DATA_DIR={str(self.data)!r} is not empty and holds no Postgres cluster",
+                "set DB_DATA_DIR to a new or empty directory, e.g. .dbtasks/pgdata",
+            )
+        if kind is Kind.FOREIGN_CLUSTER:
+            raise ConfigError(
+                f"DB_DATA_DIR={str(self.data)!r} holds a Postgres cluster dbtasks did not create",
+                "choose another path: dbtasks starts and deletes only its own clusters",
+            )
+        return kind
+
+    def _account(self) -> pwd.struct_passwd | None:
+        """The server account when dbtasks runs as root and must switch to it."""
+        return pwd.getpwnam(self.user) if self.user and os.geteuid() == 0 else None
+
+    def _initialize(self, binaries: PgBinaries, kind: Kind, console: Console) -> None:
+        """Create the cluster if the data directory holds none."""
+        account = self._account()
+        if account is not None:
+            cluster.check_reachable(self.data, account)
+        if kind in (Kind.MISSING, Kind.EMPTY):
+            self._create_directory(account)
+            self._initdb(binaries, account)
+            datadir.mark(self.data, account)
+            console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
+            return
         existing = cluster.data_version(self.data)
-        if existing is None:
-            if any(self.data.iterdir()):
-                raise ConfigError(
-                    f"DB_DATA_DIR={str(self.data)!r} is not empty and holds no Postgres cluster",
-                    "empty it or choose another path",
-                )
-            self._initdb(binaries)
-            return True
         if existing != binaries.major():
             raise StackError(
                 f"{self.data} was created by PostgreSQL {existing} but the binaries in "
                 f"{binaries.bindir} are PostgreSQL {binaries.major()}",
                 "set DB_PG_BINDIR to matching binaries, or `inv stack.down --destroy`",
             )
-        return False
 
-    def _prepare_directory(self) -> None:
+    def _create_directory(self, account: pwd.struct_passwd | None) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        fd = datadir.open_in(self.data)
         try:
-            fd = datadir.open_in(self.data)
-        except FileNotFoundError:
-            self.data.mkdir(parents=True)
-            fd = datadir.open_in(self.data)
-        try:
-            if self.user and os.geteuid() == 0:
-                entry = pwd.getpwnam(self.user)
-                cluster.check_reachable(self.data, entry)
-                os.fchown(fd, entry.pw_uid, entry.pw_gid)
+            if account is not None:
+                os.fchown(fd, account.pw_uid, account.pw_gid)
             os.fchmod(fd, 0o700)
         finally:
             os.close(fd)
 
-    def _initdb(self, binaries: PgBinaries) -> None:
+    def _initdb(self, binaries: PgBinaries, account: pwd.struct_passwd | None) -> None:
         endpoint = self.settings.endpoint
         # The password goes through a private file, never a command line or environment.
         fd, pwfile = tempfile.mkstemp(prefix="dbtasks-pw-")
         try:
             with os.fdopen(fd, "w") as handle:
-                if self.user and os.geteuid() == 0:
-                    entry = pwd.getpwnam(self.user)
-                    os.fchown(fd, entry.pw_uid, entry.pw_gid)
+                if account is not None:
+                    os.fchown(fd, account.pw_uid, account.pw_gid)
                 handle.write(endpoint.password + "\n")
             result = shell.run(
                 [

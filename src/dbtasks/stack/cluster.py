@@ -6,6 +6,7 @@ Every file in the data directory is read through `datadir`, which follows no lin
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import pwd
 import socket
@@ -13,9 +14,10 @@ import stat
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from dbtasks import pg
+from dbtasks import pg, shell
 from dbtasks.errors import ConfigError, HealthError
 from dbtasks.health import DB_MISSING, HealthReport, wait_healthy
 from dbtasks.stack import datadir
@@ -57,40 +59,70 @@ def data_version(data: Path) -> str | None:
     return text.strip() if text is not None else None
 
 
-def _pidfile_pid(data: Path) -> int | None:
+@dataclass(frozen=True)
+class PidFile:
+    """What postmaster.pid claims: the server's pid and (line 4) the port it listens on."""
+
+    pid: int
+    port: int | None
+
+
+def read_pidfile(data: Path) -> PidFile | None:
     text = datadir.read_in(data, PIDFILE)
+    lines = (text or "").splitlines()
     try:
-        return int((text or "").splitlines()[0].strip())
+        pid = int(lines[0].strip())
     except (IndexError, ValueError):
         return None
+    port = lines[3].strip() if len(lines) > 3 else ""
+    return PidFile(pid, int(port) if port.isdigit() else None)
 
 
-def process_alive(pid: int) -> bool:
-    """A live process, not a zombie: a postmaster killed with -9 lingers as one."""
-    proc = Path(f"/proc/{pid}/stat")
+def serves(pid: int, data: Path) -> bool:
+    """Whether process `pid` is the server of `data`: the one rule for trusting a pid file.
+
+    After a crash the pid can belong to anything, another cluster's postmaster included,
+    and the server account can write any pid there. A postmaster works in its data
+    directory, so its cwd names it; where that cannot be read, its `-D` argument must.
+    """
+    if pid <= 0:  # 0 and negative pids would signal whole process groups
+        return False
+    ours = os.path.realpath(data)
+    try:
+        return os.readlink(f"/proc/{pid}/cwd") == ours
+    except OSError:
+        pass
+    args = _command_line(pid)
+    return any(
+        flag == "-D" and os.path.isabs(arg) and os.path.realpath(arg) == ours
+        for flag, arg in itertools.pairwise(args)
+    )
+
+
+def _command_line(pid: int) -> list[str]:
     if Path("/proc/self").exists():
         try:
-            fields = proc.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, IndexError):
-            return False
-        return fields[0] != "Z" and "postgres" in Path(f"/proc/{pid}/comm").read_text()
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+            return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            return []
+    # No /proc (macOS): ps prints the arguments space-separated, good enough for a match.
+    return shell.run(["ps", "-o", "command=", "-p", str(pid)]).stdout.split()
+
+
+def running(data: Path) -> PidFile | None:
+    """The pid file of the server running on `data`, or None (no file, or a stale one)."""
+    info = read_pidfile(data)
+    return info if info is not None and serves(info.pid, data) else None
 
 
 def running_pid(data: Path) -> int | None:
-    pid = _pidfile_pid(data)
-    return pid if pid is not None and process_alive(pid) else None
+    info = running(data)
+    return info.pid if info else None
 
 
 def remove_stale_pidfile(data: Path) -> bool:
-    """Remove postmaster.pid when its process is gone (after a crash); True if removed."""
-    return running_pid(data) is None and datadir.remove_in(data, PIDFILE)
+    """Remove postmaster.pid unless its process serves `data` (a crash, a reused pid)."""
+    return running(data) is None and datadir.remove_in(data, PIDFILE)
 
 
 @contextmanager

@@ -62,7 +62,7 @@ class NativeStack:
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
 
     def _running(self) -> bool:
-        return cluster.running_pid(self.data) is not None
+        return cluster.running(self.data) is not None
 
     def _already_running(self) -> UpResult:
         report = self._ensure_database()
@@ -73,8 +73,11 @@ class NativeStack:
         )
 
     def down(self) -> str:
-        if not cluster.running_pid(self.data):
+        info = cluster.read_pidfile(self.data)
+        if info is None:
             return "not running"
+        if not cluster.serves(info.pid, self.data):
+            return f"not running ({_stale(info)}; nothing was signalled)"
         result = shell.run(
             [self.binaries().tool("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
             user=self.user,
@@ -106,12 +109,13 @@ class NativeStack:
         return find_binaries(self.settings.pg_bindir)
 
     def status(self) -> StackStatus:
-        pid = cluster.running_pid(self.data)
-        status = StackStatus(self.name, pid is not None, self.settings.masked_url)
+        info = cluster.read_pidfile(self.data)
+        live = info if info is not None and cluster.serves(info.pid, self.data) else None
+        status = StackStatus(self.name, live is not None, self.settings.masked_url)
         binaries = self.binaries()
         version = cluster.data_version(self.data)
         status.details.update(
-            pid=pid,
+            pid=live.pid if live else None,
             port=self.settings.endpoint.port,
             data_dir=str(self.data),
             initialized=version is not None,
@@ -120,7 +124,9 @@ class NativeStack:
             binaries_source=binaries.source,
             binaries_version=binaries.version(),
         )
-        if pid:
+        if info is not None and live is None:
+            status.details["problem"] = f"{_stale(info)} — `inv stack.up` replaces it"
+        elif live is not None:
             try:
                 status.details["server_version"] = probe(self.settings.endpoint).server_version
             except HealthError as exc:
@@ -217,7 +223,7 @@ class NativeStack:
 
     def _start(self, binaries: PgBinaries, console: Console) -> None:
         if cluster.remove_stale_pidfile(self.data):
-            console.step("removed a stale postmaster.pid left by a server that did not stop")
+            console.step("removed a stale postmaster.pid: no server of this cluster had its pid")
         port = self.settings.endpoint.port
         if not cluster.port_free(port):
             raise StackError(
@@ -250,6 +256,10 @@ class NativeStack:
 
     def _ensure_database(self) -> HealthReport:
         return cluster.ensure_database(self.settings.endpoint, self.settings.health_timeout)
+
+
+def _stale(info: cluster.PidFile) -> str:
+    return f"stale postmaster.pid: pid {info.pid} is not this cluster's server"
 
 
 def _last_line(text: str) -> str:

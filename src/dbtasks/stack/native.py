@@ -62,7 +62,21 @@ class NativeStack:
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
 
     def _running(self) -> bool:
-        return cluster.running(self.data) is not None
+        """Whether our server runs; on another port than DB_PORT it is an error, at once."""
+        info = cluster.running(self.data)
+        if info is not None and (mismatch := self._port_mismatch(info)):
+            raise mismatch
+        return info is not None
+
+    def _port_mismatch(self, info: cluster.PidFile) -> StackError | None:
+        port = self.settings.endpoint.port
+        if info.port is None or info.port == port:
+            return None
+        return StackError(
+            f"the native cluster in {self.data} is running on port {info.port}, not DB_PORT={port}",
+            f"set DB_PORT={info.port}, or `inv stack.down` and `inv stack.up` to restart it "
+            f"on {port}",
+        )
 
     def _already_running(self) -> UpResult:
         report = self._ensure_database()
@@ -116,7 +130,7 @@ class NativeStack:
         version = cluster.data_version(self.data)
         status.details.update(
             pid=live.pid if live else None,
-            port=self.settings.endpoint.port,
+            port=live.port if live and live.port else self.settings.endpoint.port,
             data_dir=str(self.data),
             initialized=version is not None,
             data_version=version,
@@ -124,8 +138,11 @@ class NativeStack:
             binaries_source=binaries.source,
             binaries_version=binaries.version(),
         )
+        mismatch = self._port_mismatch(live) if live else None
         if info is not None and live is None:
             status.details["problem"] = f"{_stale(info)} — `inv stack.up` replaces it"
+        elif mismatch is not None:
+            status.details["problem"] = mismatch.render()
         elif live is not None:
             try:
                 status.details["server_version"] = probe(self.settings.endpoint).server_version

@@ -37,7 +37,8 @@ class CheckResult:
     name: str
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
-    skipped: str | None = None  # why the check did not run
+    skipped: str | None = None  # why the check was not run (not a problem)
+    error: str | None = None  # why the check could not run (exit 1)
 
     @property
     def level(self) -> Level:
@@ -47,11 +48,19 @@ class CheckResult:
                 return level
         return Level.PASS
 
+    @property
+    def state(self) -> str:
+        """pass, warn, fail, skipped, or error (could not run)."""
+        if self.error:
+            return "error"
+        return "skipped" if self.skipped else self.level.value
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "check": self.name,
-            "level": "skipped" if self.skipped else self.level.value,
+            "level": self.state,
             "skipped": self.skipped,
+            "error": self.error,
             "seconds": round(self.seconds, 3),
             "findings": [f.as_dict() for f in self.findings],
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
@@ -24,16 +25,19 @@ def project(tmp_path: Path, cluster: Settings) -> ScratchProject:
     return make_project(tmp_path, cluster)
 
 
-def validate(project: ScratchProject, *args: str) -> tuple[int, dict[str, dict[str, object]]]:
+Checks = dict[str, dict[str, Any]]
+
+
+def validate(project: ScratchProject, *args: str) -> tuple[int, Checks]:
     result = project.inv("db.validate", "--json", *NO_LINT, *args)
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
     return result.returncode, {c["check"]: c for c in report["checks"]}
 
 
-def failed(checks: dict[str, dict[str, object]]) -> dict[str, list[object]]:
+def failed(checks: Checks) -> dict[str, list[object]]:
     return {
-        name: [f.get("revision") for f in c["findings"]]  # type: ignore[union-attr]
+        name: [f.get("revision") for f in c["findings"]]
         for name, c in checks.items()
         if c["level"] == "fail"
     }

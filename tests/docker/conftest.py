@@ -34,7 +34,9 @@ def missing_engine() -> str | None:
     """Why the tier cannot run here, or None."""
     try:
         import docker
-    except ImportError:
+
+        docker.from_env  # noqa: B018  # absent when only a docker/ directory was imported
+    except (ImportError, AttributeError):
         return "the Docker SDK for Python is not installed (pip install docker)"
     try:
         client = docker.from_env()

@@ -13,6 +13,7 @@ import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, cast
 from unittest.mock import Mock
 
@@ -164,10 +165,15 @@ def test_missing_docker_parts_say_what_to_do(
     assert commands(ctx)[-1] == failing  # nothing runs after the failed check
 
 
+@pytest.mark.parametrize(
+    "stand_in",
+    [None, ModuleType("docker")],
+    ids=["not installed", "a docker/ directory imported as a namespace package"],
+)
 def test_missing_sdk_says_which_extra_to_install(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, stand_in: ModuleType | None
 ) -> None:
-    monkeypatch.setitem(sys.modules, "docker", None)  # makes `import docker` fail
+    monkeypatch.setitem(sys.modules, "docker", stand_in)  # None: `import docker` fails
     with pytest.raises(StackError, match=r"Docker SDK for Python") as info:
         ComposeStack(settings, mock()).status()
     assert "dbtasks[compose]" in info.value.render()

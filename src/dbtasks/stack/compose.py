@@ -31,13 +31,17 @@ from dbtasks.health import (
 from dbtasks.stack import StackStatus, UpResult, cluster
 
 if TYPE_CHECKING:
-    from docker import DockerClient
     from invoke.context import Context
     from invoke.runners import Result
 
     from dbtasks.console import Console
     from dbtasks.settings import Settings
     from dbtasks.urls import Endpoint
+
+if TYPE_CHECKING:
+    # A block of its own: with tests/docker/ in a ruff src root, isort would class the
+    # SDK as first-party and move it among our own imports.
+    from docker import DockerClient
 
 SERVICE = "db"
 NATIVE_HINT = "or set DB_BACKEND=native to use the embedded Postgres"
@@ -93,14 +97,18 @@ class Engine:
     def connect(cls, host: str) -> Engine:
         try:
             import docker
-        except ImportError:
+
+            # Without the SDK, a `docker/` directory on sys.path (the repository's own,
+            # once invoke adds the project root) imports as an empty namespace package.
+            client_class = docker.DockerClient
+        except (ImportError, AttributeError):
             raise StackError(
                 "the compose backend needs the Docker SDK for Python",
                 "pip install 'dbtasks[compose]', " + NATIVE_HINT,
             ) from None
         with answering(host):
             # Creating the client asks the engine for its API version: a real round trip.
-            return cls(docker.DockerClient(base_url=host, timeout=30), host)
+            return cls(client_class(base_url=host, timeout=30), host)
 
     def version(self) -> str:
         with answering(self.host):
@@ -247,7 +255,7 @@ class ComposeStack:
         # would otherwise race to create the same container.
         with (
             cluster.startup_lock(self.settings.data_dir),
-            console.spinner(f"starting {self.settings.image} ({self.project})"),
+            console.spinner(f"compose up: {self.settings.image} ({self.project})"),
         ):
             # Always `up`: a no-op when nothing changed, and compose alone knows whether a
             # changed DB_IMAGE, DB_PORT or DB_PASS needs the container recreated.
@@ -259,14 +267,13 @@ class ComposeStack:
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
 
     def _start(self, engine: Engine) -> None:
-        pulling = not engine.has_image(self.settings.image)
         result = self.run(self.compose("up", "--detach", SERVICE))
         if result.ok:
             return
         detail = last_line(result)
         if any(s in detail for s in _PORT_TAKEN):
             raise port_taken(self.settings.endpoint.port)
-        if pulling:
+        if not engine.has_image(self.settings.image):  # still missing: the pull failed
             raise StackError(
                 f"cannot pull {self.settings.image}: {detail}",
                 "check the network, or set DB_IMAGE to an image `docker images` lists",

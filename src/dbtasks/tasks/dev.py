@@ -20,7 +20,7 @@ def _run(c: Context, *args: str) -> None:
         "k": "only run tests matching this pytest -k expression",
         "coverage": "measure branch coverage of src/dbtasks, the `inv` subprocesses included "
         "(default; a full run fails under 90%)",
-        "fast": "skip the integration and end-to-end tiers (no Postgres needed)",
+        "fast": "skip the integration, end-to-end and docker tiers (no Postgres needed)",
     }
 )
 def test(c: Context, k: str = "", coverage: bool = True, fast: bool = False) -> None:
@@ -29,7 +29,7 @@ def test(c: Context, k: str = "", coverage: bool = True, fast: bool = False) -> 
     if k:
         args += ["-k", k]
     if fast:
-        args += ["-m", "not integration and not e2e"]
+        args += ["-m", "not integration and not e2e and not docker"]
     if not coverage:
         _run(c, PYTHON, *args)
         return

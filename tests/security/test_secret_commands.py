@@ -36,8 +36,11 @@ CASES = [(c, code, "query") for c, code in COMMANDS] + [
 def _url_env(cluster: Settings, database: str, data_dir: str, where: str) -> dict[str, str]:
     ep = cluster.endpoint
     secret = quote(HOSTILE_PASSWORD, safe="")
-    base = f"postgresql://{ep.user}{{}}@{ep.host}:{ep.port}/{database}"
-    url = base.format(f":{secret}") if where == "userinfo" else f"{base.format('')}?password={secret}"
+    where_to = f"{ep.host}:{ep.port}/{database}"
+    if where == "userinfo":
+        url = f"postgresql://{ep.user}:{secret}@{where_to}"
+    else:
+        url = f"postgresql://{ep.user}@{where_to}?password={secret}"
     return clean_environ(
         DATABASE_URL=url, DB_SCHEMA="app", DB_DATA_DIR=data_dir, DB_HEALTH_TIMEOUT="10"
     )

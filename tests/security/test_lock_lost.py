@@ -46,22 +46,26 @@ def maintenance(cluster: Settings) -> Any:
     return conn
 
 
+def wait_for_a_sleeping_revision(cur: Any, database: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        cur.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
+            "AND query LIKE %s AND pid <> pg_backend_pid()",
+            (database, "%pg_sleep%"),
+        )
+        if cur.fetchone():
+            return
+        time.sleep(0.05)
+
+
 def terminate_lock_holder_while_sleeping(cluster: Settings, database: str) -> list[str]:
     """Wait until a revision sleeps in `database`, then end the session holding the
     migration lock; returns the application names of the sessions ended."""
     conn = maintenance(cluster)
     try:
         with conn.cursor() as cur:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                cur.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
-                    "AND query LIKE %s AND pid <> pg_backend_pid()",
-                    (database, "%pg_sleep%"),
-                )
-                if cur.fetchone():
-                    break
-                time.sleep(0.05)
+            wait_for_a_sleeping_revision(cur, database)
             cur.execute(
                 "SELECT a.application_name, pg_terminate_backend(l.pid) "
                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "

@@ -82,10 +82,6 @@ def test_remote_target_needs_the_plugins_permission(
     assert "refusing" in result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refusal's hint names inv's --allow-remote, which pytest does not accept",
-)
 def test_remote_refusal_names_the_plugins_own_option(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:

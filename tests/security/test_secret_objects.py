@@ -41,10 +41,6 @@ def test_repr_of_settings_and_endpoint_hold_no_password(
         assert not leaked(text, HOSTILE_PASSWORD), text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sslpassword stays in Endpoint.query, whose repr shows it (masked() hides it)",
-)
 def test_repr_holds_no_ssl_key_passphrase(tmp_path: Path) -> None:
     url = f"postgresql://u@127.0.0.1:5432/app?sslpassword={SECRET}"
     settings = load_settings(environ={"DATABASE_URL": url}, root=tmp_path)

@@ -35,15 +35,7 @@ def test_routing_key_in_url_query_is_bad_input(tmp_path: Path, key: str) -> None
 @pytest.mark.parametrize(
     "key",
     [
-        *(k for k in ROUTING if k != "servicefile"),
-        pytest.param(
-            "servicefile",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="libpq 17 does not know servicefile: its parse error comes first and "
-                "the key is masked with the rest of libpq's quoted words",
-            ),
-        ),
+        *ROUTING,
     ],
 )
 def test_refusal_names_the_routing_key(tmp_path: Path, key: str) -> None:
@@ -106,11 +98,6 @@ def test_names_that_only_look_local_are_remote(tmp_path: Path, host: str) -> Non
     assert verdict(tmp_path, {"DB_HOST": host}, allow_remote=True).code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="is_loopback strips the trailing dot, but glibc resolves the fully qualified "
-    "'localhost.' through DNS, not /etc/hosts: any resolver may answer a remote address",
-)
 def test_fully_qualified_localhost_is_not_taken_for_this_machine(tmp_path: Path) -> None:
     assert verdict(tmp_path, {"DB_HOST": "localhost."}).code == REFUSED
 

@@ -116,7 +116,7 @@ def test_action_reads_indexes_renames_and_search_path() -> None:
         Name("iy"),
     )
     assert action("REINDEX INDEX ix").indexes == (Name("ix"),)
-    assert action("CREATE INDEX ix ON t (a)").index == Name("ix")
+    assert action("CREATE INDEX ix ON t (a)").new_index == Name("ix")
     assert action("ALTER TABLE t RENAME TO u").renamed == Name("u")
     assert action("ALTER TABLE t RENAME COLUMN a TO b").renamed is None
     assert action("SET search_path TO \"App\", 'b', public").search_path == ("App", "b", "public")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dbtasks.seeds import split_sql
 
@@ -44,8 +45,7 @@ class Name:
         return self if self.schema or schema is None else Name(self.name, schema)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: statements are many, and tokens many more
     text: str  # words folded to lower case; quoted identifiers and strings as written
     kind: str = "word"  # word, quoted (an identifier), string (a literal) or other
 
@@ -120,14 +120,13 @@ class Cursor:
         return found
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """What one statement does, as far as lint needs to know."""
 
     verb: str = ""  # its leading keywords: "alter table", "create index", "begin", ...
     tables: tuple[Name, ...] = ()  # the tables it acts on (creates, alters, drops, writes)
     indexes: tuple[Name, ...] = ()  # the indexes it acts on (DROP INDEX, REINDEX INDEX)
-    index: Name | None = None  # the index it creates
+    new_index: Name | None = None  # the index it creates
     renamed: Name | None = None  # the table's new name (ALTER TABLE t RENAME TO n)
     robust: bool = False  # IF NOT EXISTS: what it creates may have been there already
     search_path: tuple[str, ...] = ()
@@ -139,10 +138,15 @@ def action(sql: str) -> Action:
         # CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE, CREATE [UNIQUE] INDEX
         while (t := cur.peek(1)) is not None and t.is_word(*_MODIFIERS):
             del cur.items[1]
-    for words, verb, read in _VERBS:
-        if cur.accept(*words):
+    head = tuple(
+        t.text if t.kind == "word" else "" for t in filter(None, (cur.peek(), cur.peek(1)))
+    )
+    for words in (head, head[:1]):
+        read = _VERBS.get(words)
+        if read is not None:
+            cur.at = len(words)
             found = read(cur)
-            return found if found.verb else replace(found, verb=verb)
+            return found if found.verb else found._replace(verb=" ".join(words))
     return Action()
 
 
@@ -162,7 +166,7 @@ def _create_index(cur: Cursor) -> Action:
         return Action()
     cur.skip("only")
     table = cur.name()
-    return Action(tables=(table,) if table else (), index=index, robust=robust)
+    return Action(tables=(table,) if table else (), new_index=index, robust=robust)
 
 
 def _alter_table(cur: Cursor) -> Action:
@@ -220,22 +224,23 @@ def _set(cur: Cursor) -> Action:
 
 
 _MODIFIERS = ("global", "local", "temp", "temporary", "unlogged", "unique")
-_VERBS: tuple[tuple[tuple[str, ...], str, Callable[[Cursor], Action]], ...] = (
-    (("create", "table"), "create table", _named),
-    (("create", "index"), "create index", _create_index),
-    (("create", "schema"), "create schema", _named),
-    (("alter", "table"), "alter table", _alter_table),
-    (("drop", "table"), "drop table", _drop),
-    (("drop", "index"), "drop index", _drop_index),
-    (("truncate",), "truncate", _truncate),
-    (("reindex",), "reindex", _reindex),
-    (("set",), "set", _set),
-    (("insert", "into"), "insert", _named),
-    (("update",), "update", _named),
-    (("delete", "from"), "delete", _named),
-    (("begin",), "begin", lambda cur: Action()),
-    (("commit",), "commit", lambda cur: Action()),
-)
+# A statement's first one or two words, and what reads the rest.
+_VERBS: dict[tuple[str, ...], Callable[[Cursor], Action]] = {
+    ("create", "table"): _named,
+    ("create", "index"): _create_index,
+    ("create", "schema"): _named,
+    ("alter", "table"): _alter_table,
+    ("drop", "table"): _drop,
+    ("drop", "index"): _drop_index,
+    ("truncate",): _truncate,
+    ("reindex",): _reindex,
+    ("set",): _set,
+    ("insert", "into"): _named,
+    ("update",): _named,
+    ("delete", "from"): _named,
+    ("begin",): lambda cur: Action(),
+    ("commit",): lambda cur: Action(),
+}
 
 
 @dataclass(frozen=True)
@@ -314,14 +319,17 @@ class _Walk:
             self.tables.update(tables)
         on_new = bool(tables or act.indexes) and all(t in self.tables for t in tables)
         on_new = on_new and all(i.within(self.schema) in self.indexes for i in act.indexes)
-        if on_new and act.index is not None and not act.robust:  # in its table's schema
-            self.indexes.add(act.index.within(tables[0].schema))
+        if on_new and act.new_index is not None and not act.robust:
+            self.indexes.add(act.new_index.within(tables[0].schema))  # its table's schema
         if on_new and act.renamed is not None:
             self.tables.add(act.renamed.within(tables[0].schema))
         return on_new
 
     def _is_version(self, act: Action) -> bool:
-        if act.verb not in ("create table", "insert", "update", "delete") or not act.tables:
+        if (
+            act.verb not in ("create table", "insert into", "update", "delete from")
+            or not act.tables
+        ):
             return False
         name = act.tables[0].within(self.schema)
         schemas = {name.schema, self.version.schema} - {None}

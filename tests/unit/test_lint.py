@@ -1,5 +1,5 @@
 """The lint check without squawk: statement targets, the runner's statements, levels,
-acknowledgments and the ignore list over canned squawk reports."""
+acknowledgments and the ignore list over canned squawk reports; the CI recipes parse."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from dbtasks.errors import DbTasksError
 from dbtasks.validate import Level
@@ -27,6 +28,7 @@ from dbtasks.validate.lint import (
     run_squawk,
 )
 from dbtasks.validate.sqlscan import Name, action, scan
+from tests.support import REPO
 
 VERSION = Name("alembic_version", "app")
 
@@ -380,3 +382,29 @@ def test_squawk_failing_is_an_error_not_a_clean_bill(tmp_path: Path, body: str) 
 
 def test_no_revisions_run_no_squawk() -> None:
     assert run_squawk("/nonexistent/squawk", []) == []
+
+
+# --- the CI recipes ------------------------------------------------------------------------
+
+
+def test_the_workflow_runs_validate_against_a_postgres_service() -> None:
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "db.yml").read_text())
+    [job] = workflow["jobs"].values()
+    assert job["services"]["postgres"]["image"].startswith("postgres")
+    env = job["env"]
+    assert env["DB_BACKEND"] == "external"
+    assert env["DB_HOST"] == "127.0.0.1"
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "pip install -e '.[dev]'" in runs
+    assert "inv db.validate --json > validate.json" in runs
+    uploads = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload")]
+    assert uploads and uploads[0]["with"]["path"] == "validate.json"
+    assert uploads[0]["if"] == "always()"
+
+
+def test_the_pre_commit_hook_runs_graph_and_lint_only() -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    [hook] = hooks
+    assert hook["entry"].split() == ["inv", "db.validate", "--only", "graph", "--only", "lint"]
+    assert hook["pass_filenames"] is False
+    assert hook["language"] == "system"

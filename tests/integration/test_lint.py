@@ -263,3 +263,15 @@ def test_mindmirrors_history_has_no_failure(tmp_path: Path) -> None:
     project = make_project(tmp_path, make_settings(tmp_path), with_mindmirror=True)
     findings = run_lint(project)
     assert failures(findings) == [], [f.message for f in findings]
+
+
+def test_findings_come_revision_by_revision_oldest_first(scratch_project: ScratchProject) -> None:
+    write_revision(scratch_project, 1, BASE)
+    write_revision(scratch_project, 2, 'op.drop_column("notes", "body")')
+    write_revision(scratch_project, 3, "pass", module='dbtasks_allow = "ban-drop-table"')
+    findings = run_lint(scratch_project)
+    assert [(f.revision, f.level) for f in findings] == [
+        ("r002", Level.FAIL),
+        ("r003", Level.WARN),
+    ]
+    assert "dbtasks_allow is ignored" in findings[1].message

@@ -105,7 +105,9 @@ def lint(ws: Workspace, sql_for: Callable[[str], str], settings: Settings) -> li
     ignore = rule_keys(settings.lint_ignore)
     for revision, found in zip(revisions, reports, strict=True):
         findings += judge(revision, found, ignore)
-    return findings
+    # Each revision's findings together, oldest revision first (the sort is stable).
+    order = {rev.id: i for i, rev in enumerate(reversed(ws.graph.revisions))}
+    return sorted(findings, key=lambda f: order.get(f.revision or "", -1))
 
 
 def find_squawk() -> str | None:
@@ -229,10 +231,10 @@ def run_squawk(squawk: str, texts: list[str], pg_version: str | None = None) -> 
         # A config of our own: no .squawk.toml of the project (or above the temporary
         # directory) may exclude rules or assume transactions behind the settings' back.
         config = root / "squawk.toml"
-        config.write_text("")
+        config.write_text("", encoding="utf-8")
         paths = [root / f"{i:05d}.sql" for i in range(len(texts))]
         for path, text in zip(paths, texts, strict=True):
-            path.write_text(text)
+            path.write_text(text, encoding="utf-8")
         for start in range(0, len(paths), _BATCH):
             for item in _squawk_json(squawk, paths[start : start + _BATCH], config, pg_version):
                 reports[int(Path(item["file"]).stem)].append(_report(item))

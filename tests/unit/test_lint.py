@@ -106,6 +106,9 @@ def revision(sql: str = SQL, allow: dict[str, str] | None = None) -> Revision:
         ("-- a comment first\nALTER /* here too */ TABLE t ADD c int", [Name("t")]),
         ("DO $$ BEGIN ALTER TABLE t ADD c int; END $$", []),
         ("ALTER TABLE", []),
+        ("CREATE INDEX ix", []),
+        ("REINDEX DATABASE app", []),
+        ("SET statement_timeout = 0", []),
     ],
 )
 def test_action_names_the_tables_a_statement_acts_on(sql: str, tables: list[Name]) -> None:
@@ -339,6 +342,12 @@ def test_a_malformed_marker_is_ignored_and_said_so(value: object) -> None:
     assert problem is not None and "dbtasks_allow is ignored" in problem
 
 
+def test_a_statement_squawk_cannot_parse_says_it_was_not_checked() -> None:
+    text = describe(Report("syntax-error", 1, 0, "expected command"), None)
+    assert text.startswith("syntax-error [SQL line 1] expected command")
+    assert "not checked" in text
+
+
 def test_describe_shortens_long_statements() -> None:
     sql = "ALTER TABLE notes ADD COLUMN " + ", ADD COLUMN ".join(f"c{i} int" for i in range(40))
     text = describe(Report("r", 3, 0, "msg"), scan(sql, VERSION).statements[0])
@@ -378,6 +387,23 @@ def test_reports_go_back_to_their_revision(tmp_path: Path) -> None:
 def test_squawk_failing_is_an_error_not_a_clean_bill(tmp_path: Path, body: str) -> None:
     with pytest.raises(DbTasksError, match="squawk failed"):
         run_squawk(fake_squawk(tmp_path, body), ["SELECT 1;"])
+
+
+def test_the_server_version_reaches_squawk_and_nothing_else_of_the_project(
+    tmp_path: Path,
+) -> None:
+    argv = tmp_path / "argv.json"
+    squawk = fake_squawk(
+        tmp_path, f"import json\njson.dump(sys.argv, open({str(argv)!r}, 'w'))\nprint('[]')"
+    )
+    run_squawk(squawk, ["SELECT 1;"], "15")
+    args = json.loads(argv.read_text())
+    assert args[args.index("--pg-version") + 1] == "15"
+    assert "--no-assume-in-transaction" in args
+    config = Path(args[args.index("--config") + 1])
+    assert config.name == "squawk.toml" and config.parent == Path(args[-1]).parent
+    run_squawk(squawk, ["SELECT 1;"], "PostgreSQL 15")  # not a version squawk takes
+    assert "--pg-version" not in json.loads(argv.read_text())
 
 
 def test_no_revisions_run_no_squawk() -> None:

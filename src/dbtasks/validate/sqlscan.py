@@ -37,9 +37,6 @@ class Name:
     name: str
     schema: str | None = None
 
-    def __str__(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
-
     def within(self, schema: str | None) -> Name:
         """Where an unqualified name lands: the first schema of the search_path."""
         return self if self.schema or schema is None else Name(self.name, schema)

@@ -177,19 +177,15 @@ def _alter_table(cur: Cursor) -> Action:
     return Action(tables=(table,), renamed=renamed)
 
 
-def _drop(cur: Cursor) -> Action:
-    cur.skip("concurrently")
+def _listed(cur: Cursor) -> Action:
+    """DROP TABLE [IF EXISTS] a, b and TRUNCATE [TABLE] [ONLY] a, b."""
+    cur.skip("table", "only", "concurrently")
     cur.accept("if", "exists")
     return Action(tables=tuple(cur.names()))
 
 
 def _drop_index(cur: Cursor) -> Action:
-    return Action(indexes=_drop(cur).tables)
-
-
-def _truncate(cur: Cursor) -> Action:
-    cur.skip("table", "only")
-    return Action(tables=tuple(cur.names()))
+    return Action(indexes=_listed(cur).tables)
 
 
 def _reindex(cur: Cursor) -> Action:
@@ -227,9 +223,9 @@ _VERBS: dict[tuple[str, ...], Callable[[Cursor], Action]] = {
     ("create", "index"): _create_index,
     ("create", "schema"): _named,
     ("alter", "table"): _alter_table,
-    ("drop", "table"): _drop,
+    ("drop", "table"): _listed,
     ("drop", "index"): _drop_index,
-    ("truncate",): _truncate,
+    ("truncate",): _listed,
     ("reindex",): _reindex,
     ("set",): _set,
     ("insert", "into"): _named,

@@ -28,8 +28,8 @@ def project(tmp_path: Path, cluster: Settings) -> ScratchProject:
 Checks = dict[str, dict[str, Any]]
 
 
-def validate(project: ScratchProject, *args: str) -> tuple[int, Checks]:
-    result = project.inv("db.validate", "--json", *NO_LINT, *args)
+def validate(project: ScratchProject, *args: str, lint: bool = False) -> tuple[int, Checks]:
+    result = project.inv("db.validate", "--json", *(() if lint else NO_LINT), *args)
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
     return result.returncode, {c["check"]: c for c in report["checks"]}
@@ -65,9 +65,10 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 def test_mindmirror_history_passes(tmp_path: Path, cluster: Settings) -> None:
     project = make_project(tmp_path, cluster, with_mindmirror=True)
     ok(project.inv("db.upgrade"))
-    code, checks = validate(project)
+    code, checks = validate(project, lint=True)
     assert code == 0, checks
     assert {c["level"] for c in checks.values()} == {"pass"}
+    assert len(checks) == 7
 
 
 def test_two_heads(project: ScratchProject) -> None:

@@ -1,4 +1,4 @@
-"""Bad settings, from the environment, `.env` and pyproject.toml, across the tasks.
+"""Bad settings (environment, `.env`, pyproject.toml) and flag values, across the tasks.
 
 Every case carries the hostile password somewhere it could leak from: in the project's
 DB_PASS always, and inside the malformed DATABASE_URLs themselves.
@@ -76,6 +76,7 @@ ENVIRONMENT = [
     case("name-template", "db.upgrade", code=2, needle="template1", DB_NAME="template1"),
     case("schema-managed", "db.history", code=2, needle="DB_SCHEMA", DB_SCHEMA="auth"),
     case("user-native", "stack.status", code=2, needle="DB_USER", DB_USER="pg_evil"),
+    case("lines-not-a-number", "stack.logs", "--lines", "abc", code=2, needle="--lines"),
     case("host-several", "db.status", code=2, needle="DB_HOST", DB_HOST="127.0.0.1,127.0.0.2"),
 ]
 

@@ -84,9 +84,9 @@ def logs(c: Context, lines: str = "50") -> None:
     from dbtasks.stack import get_stack
 
     with command() as run:
-        count = int(lines) if lines.strip().isdigit() else 0
-        if count < 1:
-            raise ConfigError(f"--lines={lines!r} must be a whole number of at least 1")
+        count = int(lines) if lines.strip().isdigit() and len(lines.strip()) < 8 else 0
+        if not 1 <= count <= 1_000_000:
+            raise ConfigError(f"--lines={lines!r} must be a whole number from 1 to 1000000")
         run.console.line(get_stack(run.settings).logs(count))
 
 

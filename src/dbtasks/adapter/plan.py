@@ -71,9 +71,12 @@ def history(ws: Workspace, rng: str | None) -> list[Revision]:
         raise RevisionError(
             f"-r {rng!r} is not a range", "use LOWER:UPPER, e.g. base:head or abc1:"
         )
-    lower, _, upper = rng.partition(":")
+    lower, _, upper = (part.strip() for part in rng.partition(":"))
     with _strict(ws):
-        walked = list(ws.script.walk_revisions(lower.strip() or "base", upper.strip() or "heads"))
+        for end in (lower, upper):
+            if end and end not in ("base", "head", "heads"):
+                ws.script.revision_map.get_revisions(end)  # names an unknown or ambiguous end
+        walked = list(ws.script.walk_revisions(lower or "base", upper or "heads"))
     return _ours(ws, walked)
 
 

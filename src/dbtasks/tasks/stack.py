@@ -9,7 +9,6 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from dbtasks.errors import ConfigError
-from dbtasks.guard import authorize
 from dbtasks.tasks._boundary import command
 
 if TYPE_CHECKING:
@@ -45,6 +44,8 @@ def down(c: Context, destroy: bool = False, yes: bool = False) -> None:
         if not destroy:
             run.console.ok(f"{stack.name} stack: {stack.down()}")
             return
+        from dbtasks.guard import authorize
+
         authorize(run.settings, run.console, f"destroy {stack.describe_destroy()}", yes=yes)
         run.console.ok(f"{stack.name} stack: {stack.destroy()}")
 

@@ -9,6 +9,7 @@ check the result, clean up. A failed check stops the case: its times are not rep
 
 from __future__ import annotations
 
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -35,11 +36,22 @@ class Side:
 
 @dataclass(frozen=True)
 class Ratio:
-    """ours / theirs, with the target it should meet (None: shown for information)."""
+    """ours / theirs, with the target it should meet (None: shown for information).
+
+    With `minus`, the numerator is ours minus that side: the cost a feature adds to a run
+    that does everything else the same (the pytest plugin's per-test database).
+    """
 
     ours: str
     theirs: str
     target: float | None
+    minus: str | None = None
+    # Against psql the work is the server's, which a client's CPU time does not see.
+    compare_cpu: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.ours} - {self.minus}" if self.minus else self.ours
 
 
 @dataclass(frozen=True)
@@ -61,13 +73,25 @@ class CaseResult:
     ratios: tuple[Ratio, ...]
     failure: str | None = None
     notes: list[str] = field(default_factory=list)
+    # CPU seconds of each run's own processes (not the server's): far less disturbed than
+    # wall-clock time by other work on the machine, so it tells noise from a difference.
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
-    def median(self, side: str) -> float | None:
-        values = self.samples.get(side) or []
+    def median(self, side: str, cpu: bool = False) -> float | None:
+        values = (self.cpu if cpu else self.samples).get(side) or []
         return statistics.median(values) if values and self.failure is None else None
 
-    def ratio(self, ratio: Ratio) -> float | None:
-        ours, theirs = self.median(ratio.ours), self.median(ratio.theirs)
+    def numerator(self, ratio: Ratio, cpu: bool = False) -> float | None:
+        ours = self.median(ratio.ours, cpu)
+        if ratio.minus is None or ours is None:
+            return ours
+        base = self.median(ratio.minus, cpu)
+        return None if base is None else ours - base
+
+    def ratio(self, ratio: Ratio, cpu: bool = False) -> float | None:
+        if cpu and not ratio.compare_cpu:
+            return None
+        ours, theirs = self.numerator(ratio, cpu), self.median(ratio.theirs, cpu)
         return ours / theirs if ours is not None and theirs else None
 
     def verdict(self, ratio: Ratio) -> str:
@@ -90,14 +114,19 @@ class CaseResult:
                     "command": self.labels[name],
                     "samples_s": [round(s, 6) for s in values],
                     "median_s": _round(self.median(name)),
+                    "cpu_samples_s": [round(s, 6) for s in self.cpu.get(name, [])],
+                    "cpu_median_s": _round(self.median(name, cpu=True)),
                 }
                 for name, values in self.samples.items()
             },
             "ratios": [
                 {
                     "ours": r.ours,
+                    "minus": r.minus,
                     "theirs": r.theirs,
+                    "ours_s": _round(self.numerator(r)),
                     "ratio": _round(self.ratio(r)),
+                    "cpu_ratio": _round(self.ratio(r, cpu=True)),
                     "target": r.target,
                     "verdict": self.verdict(r),
                 }
@@ -115,18 +144,23 @@ def rotated(sides: tuple[Side, ...], repetition: int) -> list[Side]:
     return [*sides[shift:], *sides[:shift]]
 
 
-def run_once(side: Side) -> float:
-    """One framed run of a side; its wall-clock seconds."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(side: Side) -> tuple[float, float]:
+    """One framed run of a side: its wall-clock and its processes' CPU seconds."""
     try:
         side.prepare()
         side.precondition()
-        started = time.perf_counter()
+        cpu, started = _children_cpu(), time.perf_counter()
         side.run()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
         side.verify()
     finally:
         side.cleanup()
-    return elapsed
+    return elapsed, cpu
 
 
 def measure(case: Case, mode: str, repetitions: int, warmups: int) -> CaseResult:
@@ -149,7 +183,9 @@ def measure(case: Case, mode: str, repetitions: int, warmups: int) -> CaseResult
         for repetition in range(repetitions):
             for side in rotated(case.sides, repetition):
                 current = side.name
-                result.samples[side.name].append(run_once(side))
+                wall, cpu = run_once(side)
+                result.samples[side.name].append(wall)
+                result.cpu.setdefault(side.name, []).append(cpu)
     except CheckFailed as exc:
         result.failure = f"{current}: {exc}"
     return result

@@ -28,6 +28,19 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.0f}"
 
 
+def _x(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _spread(result: CaseResult, side: str) -> str:
+    """Median and half the range of the samples, in percent: how far to trust the median."""
+    median, values = result.median(side), result.samples.get(side) or []
+    if median is None or len(values) < 2:
+        return _ms(median)
+    half_range = (max(values) - min(values)) / 2 / median * 100
+    return f"{median * 1000:.0f} ±{half_range:.0f}%"
+
+
 def rows(results: list[CaseResult]) -> list[tuple[str, ...]]:
     table: list[tuple[str, ...]] = []
     for result in results:
@@ -39,11 +52,14 @@ def rows(results: list[CaseResult]) -> list[tuple[str, ...]]:
                     result.mode,
                     result.name,
                     n,
-                    ratio.ours,
-                    _ms(result.median(ratio.ours)),
+                    ratio.label,
+                    _spread(result, ratio.ours)
+                    if not ratio.minus
+                    else _ms(result.numerator(ratio)),
                     ratio.theirs,
-                    _ms(result.median(ratio.theirs)),
+                    _spread(result, ratio.theirs),
                     "-" if value is None else f"{value:.2f}x",
+                    _x(result.ratio(ratio, cpu=True)),
                     "-" if ratio.target is None else f"<= {ratio.target:g}x",
                     result.verdict(ratio),
                 )
@@ -87,7 +103,7 @@ def _fit(points: list[tuple[int, float]]) -> tuple[float, float]:
 def render(results: list[CaseResult], found: list[dict[str, Any]], console: Console) -> None:
     console.line("")
     console.table(
-        ("mode", "case", "N", "ours", "ms", "vs", "ms", "ratio", "target", "result"),
+        ("mode", "case", "N", "ours", "ms", "vs", "ms", "ratio", "cpu", "target", "result"),
         rows(results),
     )
     if found:
@@ -121,6 +137,8 @@ def machine(binaries_version: str, psql: str | None) -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
+        # Other work on the machine shows here: compare it before trusting a difference.
+        "load_average_before": load_average(),
         "cpu": _cpu_model(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -129,6 +147,10 @@ def machine(binaries_version: str, psql: str | None) -> dict[str, Any]:
         "packages": {name: _version(name) for name in PACKAGES},
         "commit": _commit(),
     }
+
+
+def load_average() -> list[float]:
+    return [round(n, 2) for n in os.getloadavg()]
 
 
 def _cpu_model() -> str:

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import asdict
 
 from bench import proc, report
-from bench.cases import init, migrate, reset, startup
+from bench.cases import init, migrate, plugin, reset, startup
 from bench.context import Bench
 from bench.harness import Case, CaseResult, measure
 from bench.options import HELP, Flags, Options, make_options, plan
@@ -28,6 +28,7 @@ BUILDERS: dict[str, Builder] = {
     "noop": migrate.noop,
     "upgrade": migrate.upgrade,
     "reset": reset.reset,
+    "plugin": plugin.plugin,
     "init": init.init,
 }
 
@@ -43,7 +44,7 @@ def run_mode(bench: Bench, options: Options, console: Console) -> list[CaseResul
             case = BUILDERS[name](bench, n)
         started = time.perf_counter()
         result = measure(case, bench.mode.name, options.reps, warmups)
-        if bench.server.psql is None and name in ("upgrade", "reset"):
+        if bench.server.psql is None and name in ("upgrade", "reset", "plugin"):
             result.notes.append("psql not found: the psql floors were skipped")
         results.append(result)
         console.line(_progress(result, time.perf_counter() - started))
@@ -77,6 +78,7 @@ def run(options: Options, console: Console, server: Server | None = None) -> int
             console.line(f"{mode.label}:")
             bench = Bench(server, root, mode, proc.base_env(), projects)
             results += run_mode(bench, options, console)
+        info["load_average_after"] = report.load_average()
     found = report.slopes(results)
     report.render(results, found, console)
     report.write_json(options.output, report.payload(info, options, results, found))

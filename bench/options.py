@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.project import REPO
 
-CASES = ("startup", "status", "noop", "upgrade", "reset", "init", "growth")
+CASES = ("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "growth")
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
@@ -94,7 +94,7 @@ def plan(options: Options) -> list[tuple[str, int]]:
         for name in ("status", "noop", "upgrade"):
             if n in growth or (name in wanted and n == options.revisions):
                 pairs.append((name, n))
-    pairs += [(name, options.revisions) for name in ("reset", "init") if name in wanted]
+    pairs += [(n, options.revisions) for n in ("reset", "plugin", "init") if n in wanted]
     return pairs
 
 

@@ -19,6 +19,7 @@ from bench.checks import CheckFailed
 
 INV = (sys.executable, "-m", "invoke")
 ALEMBIC = (sys.executable, "-m", "alembic")
+PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
 TIMEOUT = 900.0
 # Variables that would point a side at another database or change how Python caches code.
 _DROPPED = ("DB_", "DATABASE_URL", "PG", "BENCH_", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")

@@ -128,7 +128,10 @@ def upgrade(b: Bench, n: int, per_revision_floor: bool = True) -> Case:
                 b, project, "floor-1tx", "psql -f (one transaction)", _psql(b, project, one_tx)
             )
         )
-        ratios += [Ratio("dbtasks", "floor-1tx", 1.25), Ratio("alembic", "floor-1tx", None)]
+        ratios += [
+            Ratio("dbtasks", "floor-1tx", 1.25, compare_cpu=False),
+            Ratio("alembic", "floor-1tx", None, compare_cpu=False),
+        ]
         if per_revision_floor:
             sides.append(
                 _from_empty(
@@ -139,7 +142,7 @@ def upgrade(b: Bench, n: int, per_revision_floor: bool = True) -> Case:
                     _psql(b, project, per_rev),
                 )
             )
-            ratios.append(Ratio("dbtasks", "floor-per-rev", None))
+            ratios.append(Ratio("dbtasks", "floor-per-rev", None, compare_cpu=False))
 
     def setup() -> None:
         if b.server.psql is not None:

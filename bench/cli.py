@@ -33,8 +33,10 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def run_mode(bench: Bench, options: Options, console: Console) -> list[CaseResult]:
-    results = []
+def run_mode(
+    bench: Bench, options: Options, console: Console, save: Callable[[CaseResult], None]
+) -> None:
+    """Run the plan in one mode, saving each result as it comes (a long run can be cut)."""
     # With the cache on, the warm-up is what fills it: it is never skipped.
     warmups = max(options.warmups, 1) if bench.mode.name == "on" else options.warmups
     for name, n in plan(options):
@@ -46,13 +48,12 @@ def run_mode(bench: Bench, options: Options, console: Console) -> list[CaseResul
         result = measure(case, bench.mode.name, options.reps, warmups)
         if bench.server.psql is None and name in ("upgrade", "reset", "plugin"):
             result.notes.append("psql not found: the psql floors were skipped")
-        results.append(result)
+        save(result)
         console.line(_progress(result, time.perf_counter() - started))
-    return results
 
 
 def _progress(result: CaseResult, took: float) -> str:
-    medians = ", ".join(f"{side} {report._ms(result.median(side))} ms" for side in result.samples)
+    medians = ", ".join(f"{side} {report.ms(result.median(side))} ms" for side in result.samples)
     status = f"CHECK FAILED: {result.failure}" if result.failure else medians
     return f"  [{result.mode}] {result.name} N={result.revisions}: {status} ({took:.0f}s)"
 
@@ -73,15 +74,18 @@ def run(options: Options, console: Console, server: Server | None = None) -> int
         info = report.machine(server.binaries.version(), server.psql)
         projects: dict[int, Project] = {}
         results: list[CaseResult] = []
+
+        def save(result: CaseResult) -> None:
+            results.append(result)
+            info["load_average_after"] = report.load_average()
+            found = report.slopes(results)
+            report.write_json(options.output, report.payload(info, options, results, found))
+
         for name in options.modes:
             mode = proc.Mode(name, root / "pycache" if name == "on" else None)
             console.line(f"{mode.label}:")
-            bench = Bench(server, root, mode, proc.base_env(), projects)
-            results += run_mode(bench, options, console)
-        info["load_average_after"] = report.load_average()
-    found = report.slopes(results)
-    report.render(results, found, console)
-    report.write_json(options.output, report.payload(info, options, results, found))
+            run_mode(Bench(server, root, mode, proc.base_env(), projects), options, console, save)
+    report.render(results, report.slopes(results), console)
     console.line(f"results written to {options.output}")
     return 1 if any(r.failure for r in results) else 0
 

@@ -24,7 +24,7 @@ GROWTH_CASES = ("status", "noop", "upgrade")
 PACKAGES = ("dbtasks", "alembic", "sqlalchemy", "invoke", "psycopg2-binary")
 
 
-def _ms(seconds: float | None) -> str:
+def ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.0f}"
 
 
@@ -36,7 +36,7 @@ def _spread(result: CaseResult, side: str) -> str:
     """Median and half the range of the samples, in percent: how far to trust the median."""
     median, values = result.median(side), result.samples.get(side) or []
     if median is None or len(values) < 2:
-        return _ms(median)
+        return ms(median)
     half_range = (max(values) - min(values)) / 2 / median * 100
     return f"{median * 1000:.0f} ±{half_range:.0f}%"
 
@@ -53,9 +53,7 @@ def rows(results: list[CaseResult]) -> list[tuple[str, ...]]:
                     result.name,
                     n,
                     ratio.label,
-                    _spread(result, ratio.ours)
-                    if not ratio.minus
-                    else _ms(result.numerator(ratio)),
+                    _spread(result, ratio.ours) if not ratio.minus else ms(result.numerator(ratio)),
                     ratio.theirs,
                     _spread(result, ratio.theirs),
                     "-" if value is None else f"{value:.2f}x",

@@ -8,6 +8,8 @@ its database is at head with every object, so the plugin cannot time an empty da
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bench import proc
 from bench.cases.reset import snapshot_oid
 from bench.checks import CheckFailed, require_at_head
@@ -56,54 +58,62 @@ def _no_clones_left(b: Bench, prefix: str) -> None:
         raise CheckFailed(f"{len(left)} per-test databases were left behind, e.g. {left[0][0]}")
 
 
-def plugin(b: Bench, n: int) -> Case:
-    project = b.project(n)
-    env = b.ours(DATABASE)
-    template: list[str] = []
+@dataclass
+class _Plugin:
+    b: Bench
+    project: Project
+    template: str = ""
 
-    def pytest(name: str) -> None:
-        result = proc.run([*proc.PYTEST, name], project.root, env)
+    @property
+    def env(self) -> dict[str, str]:
+        return self.b.ours(DATABASE)
+
+    def pytest(self, name: str) -> None:
+        result = proc.run([*proc.PYTEST, name], self.project.root, self.env)
         proc.expect(result, f"{TESTS} passed", f"pytest {name}")
 
-    def floor() -> None:
-        statements = [
-            arg
-            for i in range(TESTS)
-            for arg in (
+    def floor(self) -> None:
+        pairs = [
+            (
                 "-c",
-                f"CREATE DATABASE bare_{i} TEMPLATE {template[0]}",
+                f"CREATE DATABASE bare_{i} TEMPLATE {self.template}",
                 "-c",
                 f"DROP DATABASE bare_{i}",
             )
+            for i in range(TESTS)
         ]
-        proc.run([*b.server.psql_args("postgres"), *statements], project.root, b.raw("postgres"))
+        args = [*self.b.server.psql_args("postgres"), *(arg for pair in pairs for arg in pair)]
+        proc.run(args, self.project.root, self.b.raw("postgres"))
 
-    def setup() -> None:
-        _test_files(project)
-        b.server.recreate(DATABASE)
-        proc.run([*proc.INV, "db.reset", "--yes"], project.root, env)  # builds the snapshot
-        template[:] = [_snapshot_name(b)]
-        b.server.recreate(CHECKED, template=template[0])
-        require_at_head(b.server.state(CHECKED), project.history, f"a clone of {template[0]}")
+    def setup(self) -> None:
+        """Build the snapshot (through a reset) and check a clone of it is at head."""
+        _test_files(self.project)
+        self.b.server.recreate(DATABASE)
+        proc.run([*proc.INV, "db.reset", "--yes"], self.project.root, self.env)
+        self.template = _snapshot_name(self.b)
+        self.b.server.recreate(CHECKED, template=self.template)
+        where = f"a clone of {self.template}"
+        require_at_head(self.b.server.state(CHECKED), self.project.history, where)
 
+
+def plugin(b: Bench, n: int) -> Case:
+    bench = _Plugin(b, b.project(n))
     sides = [
         Side(
             "plugin",
             f"pytest: {TESTS} tests with dbtasks_database",
-            lambda: pytest("test_with_db.py"),
+            lambda: bench.pytest("test_with_db.py"),
             verify=lambda: _no_clones_left(b, "test\\_"),
         ),
-        Side("no-db", f"pytest: {TESTS} tests without it", lambda: pytest("test_without_db.py")),
+        Side(
+            "no-db", f"pytest: {TESTS} tests without it", lambda: bench.pytest("test_without_db.py")
+        ),
     ]
     ratios = []
     if b.server.psql is not None:
+        label = f"psql: {TESTS} x CREATE DATABASE ... TEMPLATE + DROP"
         sides.append(
-            Side(
-                "floor",
-                f"psql: {TESTS} x CREATE DATABASE ... TEMPLATE + DROP",
-                floor,
-                verify=lambda: _no_clones_left(b, "bare\\_"),
-            )
+            Side("floor", label, bench.floor, verify=lambda: _no_clones_left(b, "bare\\_"))
         )
         ratios.append(Ratio("plugin", "floor", 1.5, minus="no-db", compare_cpu=False))
-    return Case("plugin", n, tuple(sides), tuple(ratios), setup)
+    return Case("plugin", n, tuple(sides), tuple(ratios), bench.setup)

@@ -37,7 +37,7 @@ def results_rows(results: list[dict[str, Any]]) -> list[list[str]]:
             ours, theirs = r["sides"][ratio["ours"]], r["sides"][ratio["theirs"]]
             shown = _spread(ours)
             if ratio.get("minus"):
-                shown = f"- {ratio['minus']}: {_ms(ratio['ours_s'])}"
+                shown = f"minus {ratio['minus']} = {_ms(ratio['ours_s'])}"
             rows.append(
                 [
                     r["mode"],
@@ -54,34 +54,44 @@ def results_rows(results: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def _load(machine: dict[str, Any]) -> str:
+    if "load_average_before" not in machine:
+        return ""
+    before, after = machine["load_average_before"], machine["load_average_after"]
+    return f"; load average (1/5/15 min) {before} before, {after} after"
+
+
 def render(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
         f"Run {m['date']} at commit {m['commit']}: {m['cpu_count']} CPUs ({m['cpu']}), "
         f"Python {m['python']}, PostgreSQL {m['postgres']}, "
         + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; load average {m.get('load_average_before')} before, "
-        f"{m.get('load_average_after')} after; {data['options']['reps']} repetitions.",
+        + _load(m)
+        + f"; {data['options']['reps']} repetitions.",
         "",
         *table(
             ("mode", "case", "N", "ours (ms)", "vs (ms)", "ratio", "cpu ratio", "target", "result"),
             results_rows(data["results"]),
         ),
-        "",
-        *table(
-            ("mode", "case", "side", "ms per revision", "fixed ms"),
-            [
-                [
-                    s["mode"],
-                    s["case"],
-                    s["side"],
-                    f"{s['ms_per_revision']:.2f}",
-                    f"{s['intercept_ms']:.0f}",
-                ]
-                for s in data["slopes"]
-            ],
-        ),
     ]
+    if data["slopes"]:
+        lines += [
+            "",
+            *table(
+                ("mode", "case", "side", "ms per revision", "fixed ms"),
+                [
+                    [
+                        s["mode"],
+                        s["case"],
+                        s["side"],
+                        f"{s['ms_per_revision']:.2f}",
+                        f"{s['intercept_ms']:.0f}",
+                    ]
+                    for s in data["slopes"]
+                ],
+            ),
+        ]
     failures = [r for r in data["results"] if r["failure"]]
     lines += [f"\nCHECK FAILED: {r['mode']} {r['name']}: {r['failure']}" for r in failures]
     return "\n".join(lines) + "\n"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from dbtasks.tasks import db, dev, stack
+from dbtasks.tasks import bench, db, dev, stack
 
-namespace = Collection(dev.test, dev.lint, dev.fmt)
+namespace = Collection(dev.test, dev.lint, dev.fmt, bench.bench)
 namespace.add_collection(db.namespace)
 namespace.add_collection(stack.namespace)

@@ -1,0 +1,1 @@
+"""The comparisons, one builder per name: each returns a `Case` for one N and mode."""

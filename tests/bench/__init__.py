@@ -1,0 +1,1 @@
+"""Smoke tests of the benchmark harness (bench/): it runs, and its checks can fail."""

@@ -1,0 +1,90 @@
+"""The bench harness end to end at a tiny N, and its checks failing when they should.
+
+No wall-clock assertions: these prove the harness measures the right thing, not how fast.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import cli
+from bench.options import HELP, Flags
+from bench.server import Server, find_psql
+from dbtasks.settings import Settings
+from dbtasks.stack.binaries import find_binaries
+from dbtasks.tasks import bench as bench_task
+
+TINY = ["--revisions", "5", "--reps", "1", "--warmups", "0", "--bytecode", "off"]
+# Every case but the cold init (two clusters from scratch) and the plugin (three pytest
+# runs): each would add a third to this test; `inv bench --only init,plugin --quick`.
+CASES = {"startup", "status", "noop", "upgrade", "reset"}
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def server(cluster: Settings) -> Server:
+    """The test suite's cluster (with its hostile password) as the bench's server."""
+    binaries = find_binaries(cluster.pg_bindir)
+    return Server(cluster, binaries, find_psql(binaries))
+
+
+def test_every_case_runs_and_is_checked_end_to_end(tmp_path: Path, server: Server) -> None:
+    out = tmp_path / "results.json"
+    only = ",".join(sorted(CASES))
+    assert cli.main([*TINY, "--only", only, "--output", str(out)], server) == 0
+    data = json.loads(out.read_text())
+    results = data["results"]
+    assert {r["name"] for r in results} == CASES
+    assert [r["failure"] for r in results] == [None] * len(results)
+    for result in results:
+        for side in result["sides"].values():
+            assert len(side["samples_s"]) == 1 and side["samples_s"][0] > 0
+        assert all(r["verdict"] in ("PASS", "MISS", "info") for r in result["ratios"])
+    upgrade = next(r for r in results if r["name"] == "upgrade")
+    # psql is part of this machine's Postgres install: the floors must have run.
+    assert {"floor-1tx", "floor-per-rev"} <= set(upgrade["sides"])
+    assert data["machine"]["cpu_count"] and data["machine"]["postgres"]
+
+
+def test_a_database_that_is_not_empty_fails_the_from_empty_run(
+    tmp_path: Path,
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Sabotage the step that empties each side's database: the run must refuse to time."""
+    recreate = Server.recreate
+
+    def leave_a_table(self: Server, database: str, template: str | None = None) -> None:
+        import psycopg2
+
+        recreate(self, database, template)
+
+        conn = psycopg2.connect(**self.endpoint.connect_kwargs(database))
+        conn.autocommit = True
+        with conn, conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA app; CREATE TABLE app.leftover (id int)")
+        conn.close()
+
+    monkeypatch.setattr(Server, "recreate", leave_a_table)
+    out = tmp_path / "results.json"
+    code = cli.main([*TINY, "--only", "upgrade", "--output", str(out)], server)
+    assert code == 1
+    printed = capsys.readouterr().out
+    assert "CHECK FAILED" in printed and "is not empty before a from-empty run" in printed
+    (upgrade,) = json.loads(out.read_text())["results"]
+    assert upgrade["failure"] and all(not s["samples_s"] for s in upgrade["sides"].values())
+
+
+def test_inv_bench_and_python_m_bench_share_flags_and_help() -> None:
+    body = getattr(bench_task.bench, "body", bench_task.bench)
+    params = list(inspect.signature(body).parameters)[1:]
+    assert params == list(Flags.__dataclass_fields__)
+    assert set(bench_task.HELP) == set(HELP) == set(params)
+    for name in ("quick", "full", "reps", "revisions", "bytecode", "warmups"):
+        assert bench_task.HELP[name] == HELP[name]

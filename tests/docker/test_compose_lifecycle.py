@@ -62,7 +62,9 @@ def test_two_upgrades_at_once_from_a_stopped_stack_apply_each_revision_once(
     counts = dict(small.query("SELECT rev, count(*) FROM app.applied_log GROUP BY rev"))
     assert len(counts) == 12 and set(counts.values()) == {1}
     assert small.query("SELECT version_num FROM app.alembic_version") == [("r012",)]
-    assert sum("already at head r012" in out for _, out, _ in results) == 1
+    # The other one either waited while the first applied everything, or came after it.
+    idle = ("another run applied them while this one waited", "already at head r012")
+    assert sum(any(phrase in out for phrase in idle) for _, out, _ in results) == 1
     assert len([c for c in small.leftovers() if c.startswith("container")]) == 1
 
 

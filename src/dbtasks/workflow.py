@@ -67,7 +67,8 @@ class Work:
         from dbtasks.migrations import graph_cache
 
         ws = Workspace.open(self.settings, output=self.console.out, version=self.version)
-        graph_cache.save(self.settings, ws.graph, ws.state)
+        if self.cached is None:  # a valid cache already says what was just read
+            graph_cache.save(self.settings, ws.graph, ws.state)
         return ws
 
     @cached_property

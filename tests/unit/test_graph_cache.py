@@ -110,3 +110,25 @@ def test_a_corrupt_cache_is_rebuilt(project: Settings) -> None:
     cache(project)
     graph_cache.cache_path(project).write_text("{not json")
     assert graph_cache.load(project) is None
+
+
+def test_revision_bytecode_follows_every_edit(project: Settings) -> None:
+    """Cached bytecode is checked against the source's content: an edit that keeps the
+    file's size and modification time still runs the new code."""
+    import importlib.util
+    import sys
+
+    from dbtasks.adapter import bytecode
+
+    Workspace.open(project)
+    path = versions(project) / "002_r002.py"
+    saved, sys.pycache_prefix = sys.pycache_prefix, str(bytecode.cache_dir(project.project_root))
+    try:
+        cached = Path(importlib.util.cache_from_source(str(path)))
+    finally:
+        sys.pycache_prefix = saved
+    assert cached.is_file() and cached.read_bytes()[4] & 0b11 == 0b11  # hash-checked
+    keep_times(path, lambda: path.write_text(path.read_text().replace("step 2", "step 9")))
+    ws = Workspace.open(project)
+    assert ws.graph.get("r002").message == "step 9"
+    assert not (versions(project) / "__pycache__").exists()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from dbtasks.adapter import bytecode
 from dbtasks.adapter.errors import Files, loading, resolving
 from dbtasks.errors import ConfigError
 from dbtasks.migrations.graph import Graph, Revision
@@ -88,13 +89,17 @@ class Workspace:
         where = version_locations(script)
         files = Files(where.folders, settings.project_root)
         state = FileState.take(where)
-        return cls(settings, config, script, files, load_graph(script, files), state)
+        with bytecode.reading(settings.project_root):
+            graph = load_graph(script, files)
+        bytecode.write_missing(settings.project_root, state.paths())
+        return cls(settings, config, script, files, graph, state)
 
     def reload(self) -> None:
         """Re-read the revisions after a new file was written."""
         self.script = _script_directory(self.config)
         self.state = FileState.take(self.state.where)
-        self.graph = load_graph(self.script, self.files)
+        with bytecode.reading(self.settings.project_root):
+            self.graph = load_graph(self.script, self.files)
 
     def relpath(self, path: str | Path) -> str:
         return self.files.rel(path)

@@ -146,13 +146,18 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
 
 
 def _record(step: Step, schema: str) -> None:
-    quote = step.connection.dialect.identifier_preparer.quote_schema
+    """The revision's row, in the revision's own transaction (the driver's cursor of that
+    transaction: SQLAlchemy's statement machinery would add a millisecond per revision)."""
+    from psycopg2.extensions import quote_ident
+
     started = datetime.now(UTC) - timedelta(seconds=step.seconds)
     outcome = "applied" if step.upgrade else "undone"
     values = journal.row(
         step.revision.id, step.upgrade, started, step.seconds, outcome, step.revision.path
     )
-    step.connection.exec_driver_sql(journal.insert_sql(schema, quote), values)
+    raw = step.connection.connection.dbapi_connection
+    with raw.cursor() as cur:
+        cur.execute(journal.insert_sql(schema, lambda s: quote_ident(s, cur)), values)
 
 
 def _log_step(step: Step) -> None:

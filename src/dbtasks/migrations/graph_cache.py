@@ -106,6 +106,9 @@ class FileState:
     sha: dict[str, str]
     taken_ns: int
 
+    def paths(self) -> list[Path]:
+        return [Path(p) for p in self.files]
+
     @classmethod
     def take(cls, where: Locations) -> FileState:
         taken = time.time_ns()

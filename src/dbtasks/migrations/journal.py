@@ -7,6 +7,7 @@ revision gets one row of its own afterwards. Autogenerate never sees the table.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import socket
@@ -73,6 +74,7 @@ def checksum(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+@functools.cache
 def who() -> str:
     try:
         return f"{getpass.getuser()}@{socket.gethostname()}"
@@ -80,10 +82,15 @@ def who() -> str:
         return "unknown"
 
 
+@functools.cache
+def _insert_sql(table: str) -> str:
+    names = ", ".join(f"%({c.strip()})s" for c in _COLUMNS.split(","))
+    return f"INSERT INTO {table} ({_COLUMNS}) VALUES ({names})"
+
+
 def insert_sql(schema: str, quote: Any) -> str:
     """The INSERT for a row, with named parameters (used inside a revision's transaction)."""
-    names = ", ".join(f"%({c.strip()})s" for c in _COLUMNS.split(","))
-    return f"INSERT INTO {quote(schema)}.{TABLE} ({_COLUMNS}) VALUES ({names})"
+    return _insert_sql(f"{quote(schema)}.{TABLE}")
 
 
 def row(
@@ -97,8 +104,15 @@ def row(
         "outcome": outcome,
         "applied_by": who(),
         "dbtasks_version": __version__,
-        "checksum": checksum(path) if path and Path(path).is_file() else None,
+        "checksum": _checksum_or_none(path),
     }
+
+
+def _checksum_or_none(path: str | None) -> str | None:
+    try:
+        return checksum(path) if path else None
+    except OSError:
+        return None
 
 
 def record(cur: Any, schema: str, values: dict[str, Any]) -> None:

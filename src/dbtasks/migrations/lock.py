@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import select
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import log, pg
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 # (database and schema) cannot collide with keys an application uses.
 NAMESPACE = int.from_bytes(hashlib.blake2b(b"dbtasks", digest_size=4).digest()) & 0x7FFFFFFF
 APPLICATION_NAME = "dbtasks migrate"
+_CONFIRM_EVERY = 1.0  # seconds between round-trip checks of a silent lock session
 logger = logging.getLogger("dbtasks.lock")
 
 _HOLDER_SQL = """
@@ -53,31 +55,51 @@ class LockLost(DbTasksError):
     """The session holding the migration lock ended while revisions were being applied."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Held:
-    """The lock as held by this run; `cur` is None when DB_LOCK is off."""
+    """The lock as held by this run; `cur` is None when DB_LOCK is off.
+
+    A session-level lock is released only when its session ends (dbtasks never unlocks
+    mid-run), so "still held" is "the session is alive". The server announces a session's
+    end on its socket (pg_terminate_backend, a restart, idle_session_timeout), so every
+    check first looks at the socket, for free; a round trip confirms what it sees, and at
+    least once a second regardless, for a connection that died without a word.
+    """
 
     cur: Any
     key: tuple[int, int]
+    confirmed: float = field(default_factory=time.monotonic)
 
     def check(self) -> None:
         """Raise LockLost unless this run still holds the lock."""
         if self.cur is None:
             return
-        import psycopg2
-
-        try:
-            self.cur.execute(_HELD_SQL, self.key)
-            held = bool(self.cur.fetchone()[0])
-        except (psycopg2.Error, AttributeError):
-            held = False
-        if not held:
+        if not self._spoke() and time.monotonic() - self.confirmed < _CONFIRM_EVERY:
+            return
+        if not self._confirm():
             log.event(logger, "lock.lost", "the migration lock was lost", logging.ERROR)
             raise LockLost(
                 "the migration lock was lost (its session ended); the revision in progress "
                 "was rolled back and nothing more was applied",
                 "check idle_session_timeout and server restarts, then run the command again",
             )
+        self.confirmed = time.monotonic()
+
+    def _spoke(self) -> bool:
+        """The idle session's socket has something to read: the server ended it."""
+        try:
+            return bool(select.select([self.cur.connection], [], [], 0)[0])
+        except (OSError, ValueError, AttributeError):
+            return True
+
+    def _confirm(self) -> bool:
+        import psycopg2
+
+        try:
+            self.cur.execute(_HELD_SQL, self.key)
+            return bool(self.cur.fetchone()[0])
+        except (psycopg2.Error, AttributeError):
+            return False
 
 
 @dataclass(frozen=True)

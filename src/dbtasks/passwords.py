@@ -9,7 +9,6 @@ shown only on request (`inv stack.status --show-password`).
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from dbtasks.errors import ConfigError
@@ -50,6 +49,8 @@ def _create(path: Path) -> str:
     # Others may pass through the folder (the server account must reach the native data
     # directory inside it) but not list it; the file itself is 0600.
     path.parent.mkdir(mode=0o711, parents=True, exist_ok=True)
+    import secrets
+
     password = secrets.token_urlsafe(24)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

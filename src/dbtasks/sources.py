@@ -7,7 +7,6 @@ misspelt `DB_ENV=production` would otherwise switch the production guard off.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,8 @@ def find_project_root(start: Path | None = None) -> Path:
 
 def nearest(name: str, known: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The known key a misspelt one most likely meant."""
+    import difflib
+
     known = list(known)
     matches = difflib.get_close_matches(name.upper(), [k.upper() for k in known], 1, cutoff)
     if not matches:

@@ -7,7 +7,6 @@ and every connection is opened with it: what is checked is what is connected to.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -224,6 +223,8 @@ def _bad(why: str) -> ConfigError:
 def is_loopback(host: str) -> bool:
     """Only this machine: an address in 127.0.0.0/8 or ::1, or exactly `localhost`
     (not `localhost.`: resolvers send a fully qualified name to DNS, not /etc/hosts)."""
+    import ipaddress
+
     if host.lower() == "localhost":
         return True
     try:

@@ -56,11 +56,22 @@ def _ini_digest(settings: Settings) -> str:
 
 
 def _versions() -> str:
-    from importlib.metadata import version
-
     from dbtasks import __version__
 
-    return f"dbtasks {__version__} alembic {version('alembic')} format {FORMAT}"
+    return f"dbtasks {__version__} alembic {_alembic_release()} format {FORMAT}"
+
+
+def _alembic_release() -> str:
+    """Alembic's version without importing it, or importlib.metadata (60 ms on the fast
+    path): the name of its installed distribution's metadata folder."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("alembic")
+    if spec is None or not spec.origin:
+        return "absent"
+    site = Path(spec.origin).parent.parent
+    found = sorted(p.name for p in site.glob("alembic-*.dist-info"))
+    return found[-1] if found else spec.origin
 
 
 def _stat(paths: Iterable[Path]) -> dict[str, list[int]]:

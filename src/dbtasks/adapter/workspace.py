@@ -89,9 +89,10 @@ class Workspace:
         where = version_locations(script)
         files = Files(where.folders, settings.project_root)
         state = FileState.take(where)
+        # Compiled before Alembic imports them, so each file is compiled once, not twice.
+        bytecode.write_missing(settings.project_root, state.paths())
         with bytecode.reading(settings.project_root):
             graph = load_graph(script, files)
-        bytecode.write_missing(settings.project_root, state.paths())
         return cls(settings, config, script, files, graph, state)
 
     def reload(self) -> None:

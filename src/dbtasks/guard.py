@@ -16,19 +16,21 @@ classified is the endpoint libpq connects to (see `dbtasks.target`).
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from dbtasks import supabase
-from dbtasks.errors import ConfigError, Refused
+from dbtasks import log, supabase
+from dbtasks.errors import ConfigError, DbTasksError, Refused
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
     from dbtasks.settings import Settings
 
 TEMPLATE_DATABASES = ("template0", "template1")
+logger = logging.getLogger("dbtasks.guard")
 
 
 class Intent(Enum):
@@ -57,10 +59,15 @@ def check(settings: Settings, intent: Intent, action: str, allow_remote: bool = 
     """Refuse (exit 4, or 2 for a template database) to `action` on the wrong target."""
     if not intent.changes:
         return
-    _check_pooler(settings, action)
-    _check_template(settings, action)
-    if intent.owns_target:
-        _check_owned(settings, action, allow_remote)
+    try:
+        _check_pooler(settings, action)
+        _check_template(settings, action)
+        if intent.owns_target:
+            _check_owned(settings, action, allow_remote)
+    except DbTasksError as exc:
+        log.event(logger, "guard.refused", exc.message, logging.WARNING, intent=intent.value)
+        raise
+    log.event(logger, "guard.allowed", f"allowed to {action}", intent=intent.value)
 
 
 def _check_pooler(settings: Settings, action: str) -> None:
@@ -112,8 +119,10 @@ def confirm(
 ) -> None:
     """Proceed with `--yes`; ask on a terminal (default No); otherwise refuse (exit 4)."""
     if yes:
+        log.event(logger, "guard.confirmed", f"--yes: {action}")
         return
     if not (sys.stdin.isatty() if interactive is None else interactive):
+        log.event(logger, "guard.refused", f"no --yes to {action}", logging.WARNING)
         raise Refused(
             f"refusing to {action} without --yes (stdin is not a terminal)", "re-run with --yes"
         )
@@ -124,7 +133,9 @@ def confirm(
         answer = ""
         console.line()
     if answer.strip().lower() not in ("y", "yes"):
+        log.event(logger, "guard.cancelled", f"cancelled: did not {action}", logging.WARNING)
         raise Refused(f"cancelled: did not {action}")
+    log.event(logger, "guard.confirmed", f"confirmed: {action}")
 
 
 def authorize(

@@ -7,10 +7,12 @@ missing database, unknown host).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dbtasks import log
 from dbtasks.errors import HealthError
 from dbtasks.target import Endpoint
 
@@ -38,6 +40,7 @@ _REASONS = (
     ("Connection refused", REFUSED),
     ("timeout expired", TIMED_OUT),
 )
+logger = logging.getLogger("dbtasks.health")
 PERMANENT = frozenset({AUTH_FAILED, DB_MISSING, HOST_UNKNOWN, SSL_REQUIRED})
 
 
@@ -66,7 +69,9 @@ def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
     try:
         conn = pg.connect(endpoint, application="dbtasks health", connect_timeout=connect_timeout)
     except psycopg2.OperationalError as exc:
-        raise _error(endpoint, classify(str(exc)), str(exc)) from None
+        error = _error(endpoint, classify(str(exc)), str(exc))
+        log.event(logger, "health.failed", error.message, logging.WARNING, reason=error.reason)
+        raise error from None
     try:
         connected = time.perf_counter()
         with conn.cursor() as cur:
@@ -78,7 +83,15 @@ def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
     finally:
         conn.close()
     version = str(row[0]).split(" ")[0] if row else "unknown"
-    return HealthReport(version, (connected - started) * 1000, latency * 1000)
+    report = HealthReport(version, (connected - started) * 1000, latency * 1000)
+    log.event(
+        logger,
+        "health.probe",
+        f"healthy: PostgreSQL {version}",
+        connect_ms=round(report.connect_ms, 2),
+        latency_ms=round(report.latency_ms, 2),
+    )
+    return report
 
 
 def wait_healthy(

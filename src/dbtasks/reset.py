@@ -8,10 +8,11 @@ path touches only psycopg2, so a reset costs little more than `inv` itself.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from dbtasks import pg, snapshot
+from dbtasks import log, pg, snapshot
 from dbtasks.guard import Intent
 from dbtasks.stack import ResetMode
 from dbtasks.workflow import Flow, Work, execute
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from dbtasks.migrations.lock import Held
     from dbtasks.settings import Settings
     from dbtasks.stack import Stack
+
+
+logger = logging.getLogger("dbtasks.reset")
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,10 @@ def _reset_database(work: Work, options: ResetOptions) -> str:
         snapshot.restore(cur, found, database)
     snapshot.verify(settings, found, database)
     how = "rebuilt from the migrations (snapshot saved)" if built else "reset from snapshot"
+    why = "no snapshot matched the files" if built else "the snapshot matched the files"
+    log.event(
+        logger, "reset.rebuilt" if built else "reset.cloned", f"{how} ({why})", snapshot=found.name
+    )
     return f"{how}: at head {', '.join(found.heads) or 'base'}"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtasks import log
 from dbtasks.errors import ConfigError, DbTasksError
 from dbtasks.guard import Intent
 from dbtasks.workflow import Flow, Work
@@ -144,6 +146,7 @@ def apply_seeds(settings: Settings, connection: Connection) -> list[str]:
         if callable_ is not None and spec:
             _run_callable(callable_, connection, spec)
             ran.append(spec)
+    log.event(logging.getLogger("dbtasks.seed"), "seed.loaded", "seeded", files=ran)
     return ran
 
 

@@ -73,6 +73,9 @@ class Settings:
     seed_callable: str | None
     compose_file: Path
     image: str
+    log_file: Path | None
+    log_level: str
+    log_format: str
     project_root: Path
     # Which layer each setting came from, and what was noticed while loading.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -145,6 +148,17 @@ def _backend(name: str, raw: Any) -> str:
     return value
 
 
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def parse(name: str, raw: Any) -> str:
+        value = str(raw).strip()
+        for option in allowed:
+            if value.lower() == option.lower():
+                return option
+        raise ConfigError(f"{name}={str(raw)!r} is not one of {', '.join(allowed)}")
+
+    return parse
+
+
 def _optional(parse: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
     def wrapped(name: str, raw: Any) -> Any:
         return None if raw is None or str(raw).strip() == "" else parse(name, raw)
@@ -176,6 +190,9 @@ KEYS = (
     Key("seed_callable", "DB_SEED_CALLABLE", None, _optional(_text)),
     Key("compose_file", "DB_COMPOSE_FILE", "docker-compose.yml", _text),
     Key("image", "DB_IMAGE", "supabase/postgres:17.6.1.136", _text),
+    Key("log_file", "DB_LOG_FILE", None, _optional(_text)),
+    Key("log_level", "DB_LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
+    Key("log_format", "DB_LOG_FORMAT", "text", _choice("text", "json")),
 )
 _BY_ENV = {k.env: k.field for k in KEYS}
 _BY_FIELD = {k.field: k for k in KEYS}
@@ -246,6 +263,13 @@ def _native_user(configured: str | None) -> str | None:
         "running as root and no 'postgres' or 'nobody' user exists",
         "set DB_NATIVE_USER to an unprivileged user",
     )
+
+
+def _relative(root: Path, raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else root / path
 
 
 def _data_dir(root: Path, raw: str) -> Path:
@@ -341,6 +365,9 @@ def load_settings(
         seed_callable=v["seed_callable"],
         compose_file=root / v["compose_file"],
         image=v["image"],
+        log_file=_relative(root, v["log_file"]),
+        log_level=v["log_level"],
+        log_format=v["log_format"],
         project_root=root,
         sources={f: source for f, (source, _) in chosen.items()},
         warnings=tuple(warnings),

@@ -20,20 +20,22 @@ def run(
     user: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `args`, optionally as another (unprivileged) user; output is captured as text."""
-    full_env = dict(os.environ if env is None else env)
+    """Run `args`, optionally as another (unprivileged) user; output is captured as text.
+
+    Without `env` the program inherits the caller's environment. With it, `env` is all it
+    gets, plus HOME, USER and LOGNAME of the account it runs as.
+    """
+    account = pwd.getpwnam(user) if user is not None and os.geteuid() == 0 else None
     kwargs: dict[str, object] = {}
-    if user is not None and os.geteuid() == 0:
-        entry = pwd.getpwnam(user)
-        kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-        full_env.update(HOME=entry.pw_dir or "/", USER=user, LOGNAME=user)
+    if account is not None:
+        kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
     try:
         result: subprocess.CompletedProcess[str] = subprocess.run(
             list(args),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            env=full_env,
+            env=_environment(env, account),
             check=False,
             cwd="/",  # the unprivileged user may not be able to enter the caller's directory
             **kwargs,  # type: ignore[call-overload]
@@ -41,3 +43,17 @@ def run(
         return result
     except FileNotFoundError:
         raise StackError(f"cannot run {args[0]}: not found") from None
+
+
+def _environment(
+    env: Mapping[str, str] | None, account: pwd.struct_passwd | None
+) -> dict[str, str]:
+    full = dict(os.environ if env is None else env)
+    if env is None and account is None:
+        return full
+    try:
+        who = account or pwd.getpwuid(os.geteuid())
+    except KeyError:  # an account without a passwd entry (some containers): keep what we have
+        return full
+    full.update(HOME=who.pw_dir or "/", USER=who.pw_name, LOGNAME=who.pw_name)
+    return full

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import socket
 import time
@@ -12,10 +13,12 @@ import psycopg2
 import pytest
 
 from dbtasks.console import Console
-from dbtasks.errors import ConfigError, HealthError, StackError
+from dbtasks.errors import ConfigError, HealthError, Refused, StackError
 from dbtasks.health import AUTH_FAILED, DB_MISSING, probe, wait_healthy
 from dbtasks.settings import Settings
-from dbtasks.stack import cluster
+from dbtasks.stack import cluster, datadir
+from dbtasks.stack.cluster import serves
+from dbtasks.stack.datadir import Kind
 from dbtasks.stack.native import NativeStack
 from tests.support import HOSTILE_PASSWORD, make_settings
 
@@ -126,6 +129,54 @@ def test_unreachable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     # pytest's tmp_path sits under a root-only directory.
     with pytest.raises(ConfigError, match="not reachable by user"):
         NativeStack(make_settings(tmp_path)).up(Console())
+
+
+def test_only_our_own_postmaster_counts_as_running(cluster: Settings) -> None:
+    pid = cluster_pid(cluster)
+    assert serves(pid, cluster.data_dir)
+    assert not serves(pid, cluster.data_dir.parent)
+    assert not serves(os.getpid(), cluster.data_dir)
+    assert not serves(0, cluster.data_dir)
+    assert not serves(-1, cluster.data_dir)
+
+
+def test_the_marker_belongs_to_the_server_account(cluster: Settings) -> None:
+    marker = cluster.data_dir / datadir.MARKER
+    assert datadir.inspect(cluster.data_dir) is Kind.OURS
+    if cluster.native_user and os.geteuid() == 0:
+        assert marker.stat().st_uid == pwd.getpwnam(cluster.native_user).pw_uid
+
+
+def test_a_cluster_from_before_the_marker_can_be_destroyed(scratch: Path) -> None:
+    data = scratch / "pgdata"
+    data.mkdir()
+    (data / "PG_VERSION").write_text("15\n")
+    (data / "postgresql.conf").write_text(f"port = 5432\n{datadir.LEGACY_INCLUDE}\n")
+    assert datadir.inspect(data) is Kind.LEGACY
+    NativeStack(make_settings(scratch)).destroy()
+    assert not data.exists()
+
+
+def test_destroy_of_a_missing_or_empty_data_dir(scratch: Path) -> None:
+    stack = NativeStack(make_settings(scratch))
+    assert stack.destroy().startswith("nothing to remove")
+    (scratch / "pgdata").mkdir()
+    assert stack.destroy().startswith("removed")
+    assert not (scratch / "pgdata").exists()
+
+
+def test_a_planted_fifo_is_refused_without_hanging(scratch: Path) -> None:
+    (scratch / "pgdata").mkdir()
+    os.mkfifo(scratch / "pgdata" / "postgres.log")
+    with pytest.raises(Refused, match="not a plain file"):
+        NativeStack(make_settings(scratch)).logs(10)
+
+
+def test_server_settings_travel_on_the_command_line() -> None:
+    options = cluster.server_options(54399)
+    assert "-c port=54399" in options
+    assert "-c listen_addresses=127.0.0.1" in options
+    assert "-c unix_socket_directories=''" in options
 
 
 def cluster_pid(settings: Settings) -> int:

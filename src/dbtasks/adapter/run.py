@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbtasks import pg
+from dbtasks import log, pg
 from dbtasks.adapter.errors import Files, RevisionError, _locate, resolving
 from dbtasks.adapter.workspace import CONNECTION_KEY
 from dbtasks.errors import ConfigError, DbTasksError, ExitCode
@@ -115,6 +115,7 @@ def _run(
     configure = env.configure
 
     def driven(*args: Any, **kw: Any) -> None:
+        log.attach()  # an env.py's fileConfig() disables the loggers it does not name
         _same_version_table(kw, ws.version)
         kw["on_version_apply"] = (*_tuple(kw.get("on_version_apply")), step)
         kw["transaction_per_migration"] = True

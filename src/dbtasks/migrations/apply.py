@@ -8,10 +8,12 @@ transaction.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from dbtasks import log
 from dbtasks.guard import Intent
 from dbtasks.migrations import journal, status
 from dbtasks.workflow import Flow, Work
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph import Revision
     from dbtasks.migrations.lock import Held
     from dbtasks.migrations.status import MigrationStatus
+
+
+logger = logging.getLogger("dbtasks.migrate")
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
             if held is not None:
                 held.check()
             _record(step, settings.schema)
+            _log_step(step)
             timings.append((step.seconds, step.revision))
             finished(step.seconds)
 
@@ -149,10 +155,31 @@ def _record(step: Step, schema: str) -> None:
     step.connection.exec_driver_sql(journal.insert_sql(schema, quote), values)
 
 
+def _log_step(step: Step) -> None:
+    verb = "applied" if step.upgrade else "undone"
+    log.event(
+        logger,
+        f"revision.{verb}",
+        f"{verb} {step.revision.id} {step.revision.message}",
+        revision=step.revision.id,
+        file=step.revision.path,
+        duration_ms=round(step.seconds * 1000, 3),
+    )
+
+
 def _record_failure(work: Work, exc: Exception, upgrade: bool) -> None:
     revision = getattr(exc, "revision", None)
     if revision is None:
         return
+    log.event(
+        logger,
+        "revision.failed",
+        f"{revision.id} failed and was rolled back",
+        logging.ERROR,
+        revision=revision.id,
+        file=revision.path,
+        duration_ms=round(float(getattr(exc, "seconds", 0.0)) * 1000, 3),
+    )
     seconds = float(getattr(exc, "seconds", 0.0))
     started = datetime.now(UTC) - timedelta(seconds=seconds)
     values = journal.row(revision.id, upgrade, started, seconds, "failed", revision.path)

@@ -9,13 +9,14 @@ revision commits, `Held.check` makes sure the lock is still held: if its connect
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dbtasks import pg
+from dbtasks import log, pg
 from dbtasks.errors import DbTasksError
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # (database and schema) cannot collide with keys an application uses.
 NAMESPACE = int.from_bytes(hashlib.blake2b(b"dbtasks", digest_size=4).digest()) & 0x7FFFFFFF
 APPLICATION_NAME = "dbtasks migrate"
+logger = logging.getLogger("dbtasks.lock")
 
 _HOLDER_SQL = """
 SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), a.backend_start
@@ -70,6 +72,7 @@ class Held:
         except (psycopg2.Error, AttributeError):
             held = False
         if not held:
+            log.event(logger, "lock.lost", "the migration lock was lost", logging.ERROR)
             raise LockLost(
                 "the migration lock was lost (its session ended); the revision in progress "
                 "was rolled back and nothing more was applied",
@@ -115,6 +118,7 @@ def migration_lock(
         with pg.session(settings.endpoint, application=APPLICATION_NAME) as own:
             _acquire(own, key, settings.lock_timeout, console, clock, sleep)
             yield Held(own, key)
+        log.event(logger, "lock.released", "migration lock released")
         return
     _acquire(cur, key, settings.lock_timeout, console, clock, sleep)
     try:
@@ -122,6 +126,7 @@ def migration_lock(
     finally:
         with suppress(Exception):  # a dead session has released it already
             cur.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        log.event(logger, "lock.released", "migration lock released")
 
 
 def _acquire(
@@ -132,15 +137,19 @@ def _acquire(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> None:
-    deadline = clock() + timeout
+    started = clock()
+    deadline = started + timeout
     shown: Holder | None = None
     while True:
         cur.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
         if cur.fetchone()[0]:
+            waited = round((clock() - started) * 1000, 1)
+            log.event(logger, "lock.acquired", "migration lock acquired", waited_ms=waited)
             return
         holder = _holder(cur, key)
         if holder and holder != shown:
             console.step(f"waiting for the migration lock held by {holder.describe()}")
+            log.event(logger, "lock.waiting", "waiting", holder=holder.describe())
             shown = holder
         if clock() >= deadline:
             who = holder.describe() if holder else "another session"

@@ -93,8 +93,14 @@ def get_stack(settings: Settings) -> Stack:
 def ensure_ready(settings: Settings, console: Console, stack: Stack | None = None) -> Stack:
     """The pre-step of every command that changes the database: the stack is up and the
     database answers a real query (created the first time)."""
+    import logging
+
+    from dbtasks import log
+
     stack = stack or get_stack(settings)
     result = stack.up(console)
+    name = "stack.started" if result.changed else "stack.running"
+    log.event(logging.getLogger("dbtasks.stack"), name, f"{stack.name} stack {result.message}")
     if result.changed:
         console.step(f"{stack.name} stack {result.message}")
     return stack

@@ -1,8 +1,12 @@
-"""Plain functions over a Postgres data directory: pid file, version, config, log, port."""
+"""Plain functions over a Postgres data directory: pid file, version, options, log, port.
+
+Every file in the data directory is read through `datadir`, which follows no links.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import pwd
 import socket
@@ -10,87 +14,129 @@ import stat
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from dbtasks import pg
+from dbtasks import pg, shell
 from dbtasks.errors import ConfigError, HealthError
 from dbtasks.health import DB_MISSING, HealthReport, wait_healthy
+from dbtasks.stack import datadir
 from dbtasks.target import Endpoint
 
 PIDFILE = "postmaster.pid"
-MANAGED_CONF = "dbtasks.conf"
-_INCLUDE = (
-    "\n# Settings dbtasks manages (port, listen address) live here.\n"
-    f"include_if_exists = '{MANAGED_CONF}'\n"
-)
 
 # A disposable development cluster trades durability for speed: a crash of the machine
 # (not of Postgres) can lose the last writes, in exchange for resets and test databases
-# that do not wait on the disk.
-_MANAGED_TEMPLATE = """\
-# Written by dbtasks on every start; put your own settings in postgresql.conf.
-listen_addresses = '127.0.0.1'
-port = {port}
-unix_socket_directories = ''
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-"""
+# that do not wait on the disk. No Unix socket: socket paths break in deep directories.
+_SERVER_SETTINGS = (
+    ("listen_addresses", "127.0.0.1"),
+    ("unix_socket_directories", "''"),
+    ("fsync", "off"),
+    ("synchronous_commit", "off"),
+    ("full_page_writes", "off"),
+)
+
+
+def server_options(port: int) -> str:
+    """The postmaster's settings as `-c` options, for `pg_ctl -o`.
+
+    Command-line settings beat every configuration file, postgresql.auto.conf (ALTER
+    SYSTEM) included, so no superuser can move the server off 127.0.0.1 or the port; and
+    nothing has to be written into the data directory. pg_ctl hands the string to /bin/sh,
+    hence the quoted empty value.
+    """
+    return " ".join(
+        f"-c {name}={value}" for name, value in (("port", str(port)), *_SERVER_SETTINGS)
+    )
 
 
 def data_version(data: Path) -> str | None:
     """The major version recorded in PG_VERSION, or None when there is no cluster."""
     try:
-        return (data / "PG_VERSION").read_text().strip()
-    except (FileNotFoundError, NotADirectoryError):
+        text = datadir.read_in(data, "PG_VERSION")
+    except NotADirectoryError:
         return None
+    return text.strip() if text is not None else None
 
 
-def _pidfile_pid(data: Path) -> int | None:
+@dataclass(frozen=True)
+class PidFile:
+    """What postmaster.pid claims: the server's pid and (line 4) the port it listens on."""
+
+    pid: int
+    port: int | None
+
+
+def read_pidfile(data: Path) -> PidFile | None:
+    text = datadir.read_in(data, PIDFILE)
+    lines = (text or "").splitlines()
     try:
-        first = (data / PIDFILE).read_text().splitlines()[0]
-        return int(first.strip())
-    except (FileNotFoundError, IndexError, ValueError):
+        pid = int(lines[0].strip())
+    except (IndexError, ValueError):
         return None
+    port = lines[3].strip() if len(lines) > 3 else ""
+    return PidFile(pid, int(port) if port.isdigit() else None)
 
 
-def process_alive(pid: int) -> bool:
-    """A live process, not a zombie: a postmaster killed with -9 lingers as one."""
-    proc = Path(f"/proc/{pid}/stat")
+def serves(pid: int, data: Path) -> bool:
+    """Whether process `pid` is the server of `data`: the one rule for trusting a pid file.
+
+    After a crash the pid can belong to anything, another cluster's postmaster included,
+    and the server account can write any pid there. A postmaster works in its data
+    directory, so its cwd names it; where that cannot be read, its `-D` argument must.
+    """
+    if pid <= 0:  # 0 and negative pids would signal whole process groups
+        return False
+    ours = os.path.realpath(data)
+    try:
+        return os.readlink(f"/proc/{pid}/cwd") == ours
+    except OSError:
+        pass
+    args = _command_line(pid)
+    return any(
+        flag == "-D" and os.path.isabs(arg) and os.path.realpath(arg) == ours
+        for flag, arg in itertools.pairwise(args)
+    )
+
+
+def _command_line(pid: int) -> list[str]:
     if Path("/proc/self").exists():
         try:
-            fields = proc.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, IndexError):
-            return False
-        return fields[0] != "Z" and "postgres" in Path(f"/proc/{pid}/comm").read_text()
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+            return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            return []
+    # No /proc (macOS): ps prints the arguments space-separated, good enough for a match.
+    return shell.run(["ps", "-o", "command=", "-p", str(pid)]).stdout.split()
+
+
+def running(data: Path) -> PidFile | None:
+    """The pid file of the server running on `data`, or None (no file, or a stale one)."""
+    info = read_pidfile(data)
+    return info if info is not None and serves(info.pid, data) else None
 
 
 def running_pid(data: Path) -> int | None:
-    pid = _pidfile_pid(data)
-    return pid if pid is not None and process_alive(pid) else None
+    info = running(data)
+    return info.pid if info else None
 
 
 def remove_stale_pidfile(data: Path) -> bool:
-    """Remove postmaster.pid when its process is gone (after a crash); True if removed."""
-    path = data / PIDFILE
-    if path.exists() and running_pid(data) is None:
-        path.unlink()
-        return True
-    return False
+    """Remove postmaster.pid unless its process serves `data` (a crash, a reused pid)."""
+    return running(data) is None and datadir.remove_in(data, PIDFILE)
 
 
 @contextmanager
 def startup_lock(data: Path) -> Iterator[None]:
     """An exclusive file lock beside the data directory, released when the block ends."""
     data.parent.mkdir(parents=True, exist_ok=True)
-    with (data.parent / f".{data.name}.lock").open("a") as handle:
+    lock = data.parent / f".{data.name}.lock"
+    # The parent may be writable by the server account (its home, say): no link is followed.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(lock, flags, 0o600)
+    except OSError as exc:
+        raise datadir.link_error(lock, exc) from None
+    with os.fdopen(fd, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -128,35 +174,44 @@ def check_reachable(path: Path, user: pwd.struct_passwd) -> None:
 
 
 def server_env() -> dict[str, str]:
-    """A plain C locale: the cluster must not depend on the caller's locale settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PG"))}
-    env.update(LANG="C", LC_ALL="C")
+    """The whole environment of initdb, pg_ctl and the server, bar the account's identity.
+
+    Anything running as the server account can read it in /proc/PID/environ, so the
+    caller's secrets (DB_PASS, DATABASE_URL, cloud keys) stay out; a C locale keeps the
+    cluster independent of the caller's. `shell.run` adds HOME, USER and LOGNAME.
+    """
+    env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C", "LC_ALL": "C"}
+    if "TZ" in os.environ:
+        env["TZ"] = os.environ["TZ"]
     return env
 
 
-def include_managed_conf(data: Path) -> None:
-    with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
-        conf.write(_INCLUDE)
-
-
-def write_managed_conf(data: Path, port: int, user: str | None) -> None:
-    path = data / MANAGED_CONF
-    path.write_text(_MANAGED_TEMPLATE.format(port=port), encoding="utf-8")
-    if user and os.geteuid() == 0:
-        entry = pwd.getpwnam(user)
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
-def tail(path: Path, lines: int) -> list[str]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
+def tail(data: Path, name: str, lines: int) -> list[str] | None:
+    """The last `lines` lines of a file in the data directory; None when there is none."""
+    handle = datadir.open_text(data, name)
+    if handle is None:
+        return None
+    with handle:
         return [line.rstrip("\n") for line in deque(handle, maxlen=lines)]
 
 
-def first_fatal(log: Path, offset: int) -> str | None:
-    """The first FATAL line written to the log after `offset`, without its prefix."""
-    if not log.exists():
+def size(data: Path, name: str) -> int:
+    try:
+        fd = datadir.open_in(data, name)
+    except FileNotFoundError:
+        return 0
+    try:
+        return os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+
+
+def first_fatal(data: Path, name: str, offset: int) -> str | None:
+    """The first FATAL line written to a log after `offset`, without its prefix."""
+    handle = datadir.open_text(data, name)
+    if handle is None:
         return None
-    with log.open(encoding="utf-8", errors="replace") as handle:
+    with handle:
         handle.seek(offset)
         for line in handle:
             if "FATAL:" in line:

@@ -2,7 +2,8 @@
 
 It listens on 127.0.0.1 only, with no Unix socket (socket paths break in deep project
 directories), and password authentication for the configured user. As root it runs the
-server as an unprivileged user, because Postgres refuses to run as root.
+server as an unprivileged user, because Postgres refuses to run as root; the data
+directory then belongs to that user, so nothing in it is trusted (see `datadir`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING
 from dbtasks import shell
 from dbtasks.errors import ConfigError, HealthError, StackError
 from dbtasks.health import HealthReport, probe
-from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult, cluster
+from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult, cluster, datadir
 from dbtasks.stack.binaries import PgBinaries, find_binaries
+from dbtasks.stack.datadir import Kind
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
@@ -39,16 +41,18 @@ class NativeStack:
     # -- lifecycle -------------------------------------------------------------------------
 
     def up(self, console: Console) -> UpResult:
-        if cluster.running_pid(self.data):
-            return self._already_running()
-        # Parallel `inv` runs (e.g. concurrent deploys) must not race through initdb/start.
+        # One `up` at a time: parallel `inv` runs (e.g. concurrent deploys) must neither
+        # race through initdb/start nor take a half-made cluster for a foreign one.
         with cluster.startup_lock(self.data):
-            if cluster.running_pid(self.data):
+            kind = self._check_folder()  # before anything in the folder changes
+            if kind is Kind.LEGACY:
+                datadir.mark(self.data, self._account())
+                console.step(f"adopted the cluster in {self.data}: an older dbtasks created it")
+            if self._running():
                 return self._already_running()
             binaries = self.binaries()
             with console.spinner("starting Postgres"):
-                if self._initialize(binaries):
-                    console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
+                self._initialize(binaries, kind, console)
                 self._start(binaries, console)
                 if cluster.install_baseline(self.settings.endpoint):
                     console.step(
@@ -57,6 +61,23 @@ class NativeStack:
                 report = self._ensure_database()
         port = self.settings.endpoint.port
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
+
+    def _running(self) -> bool:
+        """Whether our server runs; on another port than DB_PORT it is an error, at once."""
+        info = cluster.running(self.data)
+        if info is not None and (mismatch := self._port_mismatch(info)):
+            raise mismatch
+        return info is not None
+
+    def _port_mismatch(self, info: cluster.PidFile) -> StackError | None:
+        port = self.settings.endpoint.port
+        if info.port is None or info.port == port:
+            return None
+        return StackError(
+            f"the native cluster in {self.data} is running on port {info.port}, not DB_PORT={port}",
+            f"set DB_PORT={info.port}, or `inv stack.down` and `inv stack.up` to restart it "
+            f"on {port}",
+        )
 
     def _already_running(self) -> UpResult:
         report = self._ensure_database()
@@ -67,23 +88,34 @@ class NativeStack:
         )
 
     def down(self) -> str:
-        if not cluster.running_pid(self.data):
+        info = cluster.read_pidfile(self.data)
+        if info is None:
             return "not running"
+        if not cluster.serves(info.pid, self.data):
+            return f"not running ({_stale(info)}; nothing was signalled)"
         result = shell.run(
             [self.binaries().tool("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
             user=self.user,
+            env=cluster.server_env(),
         )
         if result.returncode != 0:
             raise StackError(f"pg_ctl stop failed: {_last_line(result.stderr)}")
         return "stopped"
 
     def describe_destroy(self) -> str:
+        # Refuse before anyone is asked to confirm a deletion that would be refused anyway.
+        datadir.check_removable(self.data, self.settings.project_root)
         return f"the native cluster in {self.data} and every database in it"
 
     def destroy(self) -> str:
+        kind = datadir.check_removable(self.data, self.settings.project_root)
+        if kind is Kind.MISSING:
+            return f"nothing to remove: {self.data} does not exist"
         self.down()
-        if self.data.exists():
-            shutil.rmtree(self.data)
+        if kind is Kind.EMPTY:
+            self.data.rmdir()  # fails rather than deletes if something appeared meanwhile
+        else:
+            shutil.rmtree(self.data)  # fd-based on Linux: follows no link inside
         return f"removed {self.data}"
 
     # -- inspection ------------------------------------------------------------------------
@@ -92,13 +124,14 @@ class NativeStack:
         return find_binaries(self.settings.pg_bindir)
 
     def status(self) -> StackStatus:
-        pid = cluster.running_pid(self.data)
-        status = StackStatus(self.name, pid is not None, self.settings.masked_url)
+        info = cluster.read_pidfile(self.data)
+        live = info if info is not None and cluster.serves(info.pid, self.data) else None
+        status = StackStatus(self.name, live is not None, self.settings.masked_url)
         binaries = self.binaries()
         version = cluster.data_version(self.data)
         status.details.update(
-            pid=pid,
-            port=self.settings.endpoint.port,
+            pid=live.pid if live else None,
+            port=live.port if live and live.port else self.settings.endpoint.port,
             data_dir=str(self.data),
             initialized=version is not None,
             data_version=version,
@@ -106,7 +139,12 @@ class NativeStack:
             binaries_source=binaries.source,
             binaries_version=binaries.version(),
         )
-        if pid:
+        mismatch = self._port_mismatch(live) if live else None
+        if info is not None and live is None:
+            status.details["problem"] = f"{_stale(info)} — `inv stack.up` replaces it"
+        elif mismatch is not None:
+            status.details["problem"] = mismatch.render()
+        elif live is not None:
             try:
                 status.details["server_version"] = probe(self.settings.endpoint).server_version
             except HealthError as exc:
@@ -114,50 +152,70 @@ class NativeStack:
         return status
 
     def logs(self, lines: int) -> str:
-        if not self.log.is_file():
+        text = cluster.tail(self.data, LOG_NAME, lines)
+        if text is None:
             return f"no log yet: {self.log} appears once the cluster has started"
-        return "\n".join(cluster.tail(self.log, lines))
+        return "\n".join(text)
 
     # -- steps -----------------------------------------------------------------------------
 
-    def _initialize(self, binaries: PgBinaries) -> bool:
-        """Create the cluster if the data directory holds none; True when it did."""
-        self._prepare_directory()
+    def _check_folder(self) -> Kind:
+        """What DB_DATA_DIR holds; a folder dbtasks may not use is refused untouched."""
+        kind = datadir.inspect(self.data)
+        if kind is Kind.NOT_A_CLUSTER:
+            raise ConfigError(
+                f"DB_DATA_DIR={str(self.data)!r} is not empty and holds no Postgres cluster",
+                "set DB_DATA_DIR to a new or empty directory, e.g. .dbtasks/pgdata",
+            )
+        if kind is Kind.FOREIGN_CLUSTER:
+            raise ConfigError(
+                f"DB_DATA_DIR={str(self.data)!r} holds a Postgres cluster dbtasks did not create",
+                "choose another path: dbtasks starts and deletes only its own clusters",
+            )
+        return kind
+
+    def _account(self) -> pwd.struct_passwd | None:
+        """The server account when dbtasks runs as root and must switch to it."""
+        return pwd.getpwnam(self.user) if self.user and os.geteuid() == 0 else None
+
+    def _initialize(self, binaries: PgBinaries, kind: Kind, console: Console) -> None:
+        """Create the cluster if the data directory holds none."""
+        account = self._account()
+        if account is not None:
+            cluster.check_reachable(self.data, account)
+        if kind in (Kind.MISSING, Kind.EMPTY):
+            self._create_directory(account)
+            self._initdb(binaries, account)
+            datadir.mark(self.data, account)
+            console.step(f"created a PostgreSQL {binaries.major()} cluster in {self.data}")
+            return
         existing = cluster.data_version(self.data)
-        if existing is None:
-            if any(self.data.iterdir()):
-                raise ConfigError(
-                    f"DB_DATA_DIR={str(self.data)!r} is not empty and holds no Postgres cluster",
-                    "empty it or choose another path",
-                )
-            self._initdb(binaries)
-            return True
         if existing != binaries.major():
             raise StackError(
                 f"{self.data} was created by PostgreSQL {existing} but the binaries in "
                 f"{binaries.bindir} are PostgreSQL {binaries.major()}",
                 "set DB_PG_BINDIR to matching binaries, or `inv stack.down --destroy`",
             )
-        return False
 
-    def _prepare_directory(self) -> None:
+    def _create_directory(self, account: pwd.struct_passwd | None) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
-        if self.user and os.geteuid() == 0:
-            entry = pwd.getpwnam(self.user)
-            cluster.check_reachable(self.data, entry)
-            os.chown(self.data, entry.pw_uid, entry.pw_gid)
-        self.data.chmod(0o700)
+        fd = datadir.open_in(self.data)
+        try:
+            if account is not None:
+                os.fchown(fd, account.pw_uid, account.pw_gid)
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
 
-    def _initdb(self, binaries: PgBinaries) -> None:
+    def _initdb(self, binaries: PgBinaries, account: pwd.struct_passwd | None) -> None:
         endpoint = self.settings.endpoint
         # The password goes through a private file, never a command line or environment.
         fd, pwfile = tempfile.mkstemp(prefix="dbtasks-pw-")
         try:
             with os.fdopen(fd, "w") as handle:
+                if account is not None:
+                    os.fchown(fd, account.pw_uid, account.pw_gid)
                 handle.write(endpoint.password + "\n")
-            if self.user and os.geteuid() == 0:
-                entry = pwd.getpwnam(self.user)
-                os.chown(pwfile, entry.pw_uid, entry.pw_gid)
             result = shell.run(
                 [
                     binaries.tool("initdb"),
@@ -180,19 +238,19 @@ class NativeStack:
             os.unlink(pwfile)
         if result.returncode != 0:
             raise StackError(f"initdb failed: {_last_line(result.stderr)}")
-        cluster.include_managed_conf(self.data)
 
     def _start(self, binaries: PgBinaries, console: Console) -> None:
         if cluster.remove_stale_pidfile(self.data):
-            console.step("removed a stale postmaster.pid left by a server that did not stop")
+            console.step("removed a stale postmaster.pid: no server of this cluster had its pid")
         port = self.settings.endpoint.port
         if not cluster.port_free(port):
             raise StackError(
                 f"port {port} on 127.0.0.1 is already in use by another process",
                 "stop that process or set DB_PORT to a free port",
             )
-        cluster.write_managed_conf(self.data, port, self.user)
-        offset = self.log.stat().st_size if self.log.exists() else 0
+        # Settings now travel on the command line; an older dbtasks' file would only confuse.
+        datadir.remove_in(self.data, datadir.LEGACY_CONF)
+        offset = cluster.size(self.data, LOG_NAME)
         result = shell.run(
             [
                 binaries.tool("pg_ctl"),
@@ -200,6 +258,8 @@ class NativeStack:
                 str(self.data),
                 "-l",
                 str(self.log),
+                "-o",
+                cluster.server_options(port),
                 "-w",
                 "-t",
                 str(round(self.settings.health_timeout)),
@@ -209,11 +269,15 @@ class NativeStack:
             env=cluster.server_env(),
         )
         if result.returncode != 0:
-            reason = cluster.first_fatal(self.log, offset) or _last_line(result.stderr)
+            reason = cluster.first_fatal(self.data, LOG_NAME, offset) or _last_line(result.stderr)
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")
 
     def _ensure_database(self) -> HealthReport:
         return cluster.ensure_database(self.settings.endpoint, self.settings.health_timeout)
+
+
+def _stale(info: cluster.PidFile) -> str:
+    return f"stale postmaster.pid: pid {info.pid} is not this cluster's server"
 
 
 def _last_line(text: str) -> str:

@@ -6,6 +6,9 @@ depth: messages are built without secrets, but none may ever get through.
 
 from __future__ import annotations
 
+import logging
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,10 +16,13 @@ from typing import Any
 
 from invoke.exceptions import Exit
 
+from dbtasks import log
 from dbtasks.console import Console
 from dbtasks.errors import DbTasksError, ExitCode, StackError
 from dbtasks.settings import Settings, load_settings
 from dbtasks.target import redact
+
+logger = logging.getLogger("dbtasks.task")
 
 
 @dataclass
@@ -32,8 +38,12 @@ class Run:
         if self._settings is None:
             self._settings = load_settings(self.flags)
             self.console.secrets = [self._settings.endpoint.password]
+            log.setup(self._settings)
+            log.event(logger, "task.start", "task started")
+            log.event(logger, "settings", "settings loaded", sources=dict(self._settings.sources))
             for warning in self._settings.warnings:
                 self.console.warn(warning)
+                log.event(logger, "settings.warning", warning, logging.WARNING)
         return self._settings
 
 
@@ -41,23 +51,43 @@ class Run:
 def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
     """Run a task body; turn errors and Ctrl-C into a one-line message and an exit code."""
     run = Run(Console(json_mode=json_mode), flags)
+    token = log.task_name.set(_task_name())
+    started = time.perf_counter()
+    code = ExitCode.OK
     try:
         yield run
     except DbTasksError as exc:
-        raise _exit(run, exc.render(), exc.exit_code) from None
-    except KeyboardInterrupt:
-        raise Exit("interrupted", int(ExitCode.INTERRUPTED)) from None
+        code = exc.exit_code
+        raise _exit(run, exc.render(), code, exc) from None
+    except KeyboardInterrupt as exc:
+        code = ExitCode.INTERRUPTED
+        raise _exit(run, "interrupted", code, exc) from None
     except Exception as exc:
         if not _from_driver(exc):
+            code = ExitCode.FAILED
             raise
         # The database refused a statement, or the connection died mid-command: the
         # driver's words, on one line.
         error = StackError(f"the database reported an error: {_first_line(exc)}")
-        raise _exit(run, error.render(), error.exit_code) from None
+        code = error.exit_code
+        raise _exit(run, error.render(), code, exc) from None
+    finally:
+        duration = round((time.perf_counter() - started) * 1000, 1)
+        log.event(logger, "task.end", "task ended", exit_code=int(code), duration_ms=duration)
+        log.task_name.reset(token)
 
 
-def _exit(run: Run, message: str, code: int) -> Exit:
-    return Exit(redact(f"error: {message}", run.console.secrets), int(code))
+def _task_name() -> str:
+    """`namespace.task` of the task function whose `with command()` is being entered."""
+    frame = sys._getframe(3)  # command() <- contextmanager.__enter__ <- the task
+    module = str(frame.f_globals.get("__name__", "")).rsplit(".", 1)[-1]
+    return f"{module}.{frame.f_code.co_name}"
+
+
+def _exit(run: Run, message: str, code: int, exc: BaseException) -> Exit:
+    text = redact(f"error: {message}", run.console.secrets)
+    log.event(logger, "task.error", text, logging.ERROR, exit_code=int(code), exc_info=exc)
+    return Exit(text, int(code))
 
 
 def _from_driver(exc: BaseException) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from tests.adoption import legacy
@@ -85,7 +86,7 @@ def ini(script_location: str, version_locations: list[str] | None = None) -> str
     return "\n".join(lines) + "\n"
 
 
-def cookbook_env(options: dict[str, object] | None = None, create_schema: str = "") -> str:
+def cookbook_env(options: Mapping[str, object] | None = None, create_schema: str = "") -> str:
     return COOKBOOK_ENV.format(options=options or {}, create_schema=create_schema)
 
 
@@ -122,12 +123,14 @@ def fresh_project(root: Path, versions: list[Path], helpers: dict[str, str]) -> 
     return Project(root)
 
 
-def qualified_project(root: Path, runtime: bool = False) -> Project:
-    """Every operation names schema "app"; the version table is kept there too."""
+def qualified_project(root: Path, runtime: bool = False, version_in_app: bool = True) -> Project:
+    """Every operation names schema "app"; the version table is kept there too, or where
+    the connection's search_path puts it (public)."""
     _common(root, 'schema = "app"\n')
     (root / "alembic.ini").write_text(ini("migrations"))
     (root / "migrations").mkdir()
-    env = cookbook_env({"version_table_schema": "app"}, create_schema="app")
+    options = {"version_table_schema": "app"} if version_in_app else {}
+    env = cookbook_env(options, create_schema="app")
     (root / "migrations" / "env.py").write_text(RUNTIME_ENV if runtime else env)
     write(root / "migrations" / "versions", qualified_history())
     return Project(root)

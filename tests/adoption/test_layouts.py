@@ -17,6 +17,7 @@ import pytest
 from dbtasks.introspect import diff
 from tests.adoption import layouts
 from tests.adoption.harness import Database, Databases, Project, Run, ok
+from tests.adoption.histories import qualified_history
 
 pytestmark = pytest.mark.adoption
 
@@ -72,3 +73,22 @@ def test_layout_adopts_dbtasks(name: str, tmp_path: Path, databases: Databases) 
     ok(project.inv(ours, "db.reset", "--yes"))
     assert diff(built, ours.describe([layout.schema])) == []
     assert heads_of(ours, layout.version_table) == head
+
+
+def test_a_history_kept_in_public_is_found_and_continued(
+    tmp_path: Path, databases: Databases
+) -> None:
+    """The env.py never said where to keep the history, so raw Alembic put it in public;
+    with DB_SCHEMA=app and no DB_VERSION_SCHEMA, dbtasks finds it there."""
+    project = layouts.qualified_project(tmp_path / "project", version_in_app=False)
+    full, behind = databases.new(), databases.new()
+    ok(project.alembic(full, "upgrade", "heads"))
+    stopped = [qualified_history()[-4].id]
+    ok(project.alembic(behind, "upgrade", stopped[0]))
+    assert heads_of(behind, "public.alembic_version") == stopped
+    found = json.loads(ok(project.inv(behind, "db.adopt", "--json")))
+    assert found["version_table"] == "public.alembic_version" and found["current"] == stopped
+    ok(project.inv(behind, "db.upgrade"))
+    assert heads_of(behind, "public.alembic_version") == heads_of(full, "public.alembic_version")
+    assert behind.scalar("SELECT to_regclass('app.alembic_version')") is None
+    assert diff(full.describe(["app"]), behind.describe(["app"])) == []

@@ -190,6 +190,16 @@ def test_adopt_stamps_a_database_built_another_way_only_when_asked(
     assert diff(built.raw.describe(PUBLIC), copy.describe(PUBLIC)) == []
 
 
+def test_an_env_py_keeping_the_history_elsewhere_is_refused(
+    built: Built, databases: Databases
+) -> None:
+    empty = databases.new()
+    refused = built.project.inv(empty, "db.upgrade", DB_VERSION_TABLE="alembic_version")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "env.py keeps the history in public.alembic_version_app" in refused.stderr
+    assert empty.describe(PUBLIC).tables == {}
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="db.adopt looks for DB_VERSION_TABLE only: a database whose history is in "

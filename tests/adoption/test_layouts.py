@@ -19,7 +19,7 @@ from tests.adoption import layouts
 from tests.adoption.harness import Database, Databases, Project, Run, ok
 from tests.adoption.histories import qualified_history
 
-pytestmark = pytest.mark.adoption
+pytestmark = [pytest.mark.adoption, pytest.mark.e2e]
 
 
 @dataclass(frozen=True)

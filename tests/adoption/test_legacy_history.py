@@ -17,7 +17,7 @@ from tests.adoption.harness import Database, Databases, Project, ok
 from tests.adoption.layouts import fresh_project, legacy_project
 from tests.adoption.revisions import Rev
 
-pytestmark = pytest.mark.adoption
+pytestmark = [pytest.mark.adoption, pytest.mark.e2e]
 PUBLIC = ["public"]
 
 

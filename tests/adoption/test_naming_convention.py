@@ -17,7 +17,7 @@ from tests.adoption.histories import generic_history
 from tests.adoption.layouts import fresh_project
 from tests.adoption.revisions import write
 
-pytestmark = pytest.mark.adoption
+pytestmark = [pytest.mark.adoption, pytest.mark.e2e]
 
 MODELS = """from sqlalchemy import Column, Integer, MetaData, Table
 

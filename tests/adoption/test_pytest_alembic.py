@@ -31,7 +31,7 @@ from dbtasks.adapter.workspace import SETTINGS_KEY
 from dbtasks.settings import Settings, load_settings
 from tests.support import REPO
 
-pytestmark = pytest.mark.adoption
+pytestmark = [pytest.mark.adoption, pytest.mark.integration]
 
 __all__ = [
     "test_model_definitions_match_ddl",

@@ -37,6 +37,12 @@ CONNECTION = ("host", "port", "name", "user", "password", "database_url")
 # libpq reads these from the environment for any parameter a connection does not give,
 # and no explicit host overrides them: they could move every connection out of sight.
 LIBPQ_ROUTING_ENV = ("PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR")
+# squawk rules that judge style, not safety: off unless a project asks for them.
+LINT_IGNORED = (
+    "prefer-robust-stmts,prefer-bigint-over-int,prefer-bigint-over-smallint,"
+    "prefer-identity,prefer-text-field,prefer-timestamptz,require-timeout-settings,"
+    "require-lock-timeout"
+)
 # What initdb accepts as the bootstrap superuser without quoting surprises.
 _INITDB_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -67,6 +73,10 @@ class Settings:
     lock: bool
     lock_timeout: float
     slow_revision: float
+    heads: int
+    lint_ignore: tuple[str, ...]
+    server_version: str | None
+    extensions: tuple[str, ...]
     environment: str
     metadata: str | None
     seeds: tuple[str, ...]
@@ -120,6 +130,19 @@ def _port(name: str, raw: Any) -> int:
     if not 0 < value < 65536:
         raise ConfigError(f"{name}={value} is out of range (1-65535)")
     return value
+
+
+def _count(name: str, raw: Any) -> int:
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{name}={str(raw)!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _names(name: str, raw: Any) -> tuple[str, ...]:
+    """A comma-separated list (a TOML list in pyproject.toml)."""
+    parts = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    return tuple(str(p).strip() for p in parts if str(p).strip())
 
 
 def _seconds(name: str, raw: Any) -> float:
@@ -184,6 +207,10 @@ KEYS = (
     Key("lock", "DB_LOCK", True, _flag),
     Key("lock_timeout", "DB_LOCK_TIMEOUT", 60.0, _seconds),
     Key("slow_revision", "DB_SLOW_REVISION", 10.0, _seconds),
+    Key("heads", "DB_HEADS", 1, _count),
+    Key("lint_ignore", "DB_LINT_IGNORE", LINT_IGNORED, _names),
+    Key("server_version", "DB_SERVER_VERSION", None, _optional(_text)),
+    Key("extensions", "DB_EXTENSIONS", "", _names),
     Key("environment", "DB_ENV", "development", _text),
     Key("metadata", "DB_METADATA", None, _optional(_text)),
     Key("seeds", "DB_SEEDS", "seeds/*.sql", _text),
@@ -359,6 +386,10 @@ def load_settings(
         lock=v["lock"],
         lock_timeout=v["lock_timeout"],
         slow_revision=v["slow_revision"],
+        heads=v["heads"],
+        lint_ignore=v["lint_ignore"],
+        server_version=v["server_version"],
+        extensions=v["extensions"],
         environment=v["environment"],
         metadata=v["metadata"],
         seeds=tuple(p.strip() for p in v["seeds"].split(",") if p.strip()),

@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.adapter.enums import add_enum_statements
+from dbtasks.adapter.enums import add_enum_statements, add_enum_values
 from dbtasks.adapter.errors import resolving
 from dbtasks.adapter.workspace import CONNECTION_KEY
 from dbtasks.errors import DbTasksError
@@ -40,6 +40,7 @@ _OP_NAMES = {
     "CreateTableCommentOp": "set table comment",
     "DropTableCommentOp": "drop table comment",
     "ExecuteSQLOp": "execute",
+    "AddEnumValues": "add enum values",
 }
 
 
@@ -61,6 +62,7 @@ def autogenerate(ws: Workspace, connection: Connection, message: str) -> NewRevi
         if not directives:
             return
         script = directives[0]
+        add_enum_values(context, script, context.opts["target_metadata"])
         if script.upgrade_ops.is_empty():
             directives[:] = []
             return
@@ -131,6 +133,8 @@ def _describe(op: Any) -> list[str]:
         if text.startswith("CREATE TYPE"):
             return [f"create enum type {text.split()[2]}"]
         return [f"execute {text}"]
+    if kind == "add enum values":
+        return [f"add enum values {op.name}: {', '.join(op.values)}"]
     table = getattr(op, "table_name", None) or getattr(op, "source_table", None)
     column = getattr(getattr(op, "column", None), "name", None) or getattr(op, "column_name", None)
     name = getattr(op, "index_name", None) or getattr(op, "constraint_name", None)
@@ -149,3 +153,36 @@ def check_imports(path: str) -> None:
         raise DbTasksError(
             f"the new revision file {path} does not import: {exc}", "fix or delete it"
         ) from exc
+
+
+def drift(ws: Workspace, connection: Connection) -> list[str]:
+    """What autogenerate would write if run now: the models against the database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from dbtasks.adapter.runtime import alembic_options, prepare_connection
+
+    options = alembic_options(ws.settings, ws.version)
+    metadata = options.pop("target_metadata")
+    prepare_connection(connection, ws.settings.schema)
+    context = MigrationContext.configure(connection, opts=options)
+    return [_diff_line(d) for d in compare_metadata(context, metadata)]
+
+
+def _diff_line(diff: Any) -> str:
+    """One line for one of compare_metadata's tuples (or lists of tuples, for columns)."""
+    if isinstance(diff, list):
+        return "; ".join(_diff_line(d) for d in diff)
+    kind, *rest = diff
+    named = [_name(x) for x in rest if _name(x)]
+    return f"{kind.replace('_', ' ')} {' '.join(named[:3])}".strip()
+
+
+def _name(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    table = getattr(item, "table", None)
+    name = getattr(item, "name", None)
+    if table is not None and name:
+        return f"{table.name}.{name}"
+    return str(name) if name else ""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from alembic.operations import ops
+
 
 def add_enum_statements(context: Any, script: Any) -> None:
     """Rewrite the revision's operations in place."""
@@ -80,3 +82,121 @@ def _quote(name: str) -> str:
 def _create_sql(enum_type: Any) -> str:
     labels = ", ".join("'" + label.replace("'", "''") + "'" for label in enum_type.enums)
     return f"CREATE TYPE {_quote(enum_type.name)} AS ENUM ({labels})"
+
+
+def model_enums(metadata: Any) -> dict[str, list[str]]:
+    """Named enum types the models use in their own schema, with their values in order."""
+    from sqlalchemy import Enum
+
+    found: dict[str, list[str]] = {}
+    for table in metadata.tables.values():
+        if table.schema is not None:
+            continue
+        for column in table.columns:
+            if isinstance(column.type, Enum) and column.type.name:
+                found.setdefault(column.type.name, list(column.type.enums))
+    return found
+
+
+def add_enum_values(context: Any, script: Any, metadata: Any) -> None:
+    """Values the models add to an existing enum type, which autogenerate misses: an
+    `ALTER TYPE ... ADD VALUE` in an autocommit block (the value cannot be used in the
+    transaction that adds it), and a downgrade that rebuilds the type without them."""
+    existing = _existing_labels(context)
+    for name, values in model_enums(metadata).items():
+        added = [v for v in values if name in existing and v not in existing[name]]
+        if added:
+            _register()
+            script.upgrade_ops.ops.append(AddEnumValues(name, added))
+            script.downgrade_ops.ops.insert(0, RebuildEnum(name, existing[name]))
+
+
+def _existing_labels(context: Any) -> dict[str, list[str]]:
+    from sqlalchemy import text
+
+    if context.connection is None:
+        return {}
+    rows = context.connection.execute(
+        text(
+            "SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE n.nspname = current_schema() ORDER BY t.typname, e.enumsortorder"
+        )
+    )
+    labels: dict[str, list[str]] = {}
+    for name, label in rows:
+        labels.setdefault(str(name), []).append(str(label))
+    return labels
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class AddEnumValues(ops.MigrateOperation):
+    def __init__(self, name: str, values: list[str]) -> None:
+        self.name = name
+        self.values = values
+
+
+class RebuildEnum(ops.MigrateOperation):
+    """Recreate an enum type with `values` only; columns of the type are converted."""
+
+    def __init__(self, name: str, values: list[str]) -> None:
+        self.name = name
+        self.values = values
+
+
+_REBUILD = """\
+ALTER TYPE {q} RENAME TO {old};
+CREATE TYPE {q} AS ENUM ({labels});
+DO $$
+DECLARE c record;
+BEGIN
+    FOR c IN SELECT a.attrelid::regclass AS tbl, a.attname AS col,
+                    pg_get_expr(d.adbin, d.adrelid) AS def
+             FROM pg_attribute a
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.atttypid = '{old}'::regtype AND NOT a.attisdropped
+    LOOP
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', c.tbl, c.col);
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE {q} USING %I::text::{q}',
+                       c.tbl, c.col, c.col);
+        IF c.def IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', c.tbl, c.col,
+                           replace(c.def, '{old}', '{q}'));
+        END IF;
+    END LOOP;
+END $$;
+DROP TYPE {old}"""
+
+_registered = False
+
+
+def _register() -> None:
+    """Teach autogenerate to write the two operations (once per process)."""
+    global _registered
+    if _registered:
+        return
+    from alembic.autogenerate import renderers
+
+    @renderers.dispatch_for(AddEnumValues)
+    def _add(context: Any, op: AddEnumValues) -> list[str]:
+        statements = [
+            f"ALTER TYPE {_quote(op.name)} ADD VALUE IF NOT EXISTS {_literal(v)}" for v in op.values
+        ]
+        return [
+            "with op.get_context().autocommit_block():",
+            *(f"op.execute({s!r})" for s in statements),
+            "",
+        ]
+
+    @renderers.dispatch_for(RebuildEnum)
+    def _rebuild(context: Any, op: RebuildEnum) -> list[str]:
+        quoted = _quote(op.name)
+        sql = _REBUILD.format(
+            q=quoted, old=_quote(f"{op.name}__old"), labels=", ".join(map(_literal, op.values))
+        )
+        return [f"op.execute({chunk!r})" for chunk in sql.split(";\n")]
+
+    _registered = True

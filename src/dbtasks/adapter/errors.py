@@ -76,7 +76,7 @@ def loading(files: Files) -> Iterator[None]:
     except (AlembicRevisionError, CommandError) as exc:
         raise resolution_error(exc, files) from None
     except Exception as exc:
-        located = _locate(exc, files)
+        located = locate(exc, files)
         if located is None:
             raise
         raise RevisionError(
@@ -145,7 +145,7 @@ def _history_warning(message: str, files: Files) -> RevisionError:
     )
 
 
-def _locate(exc: BaseException, files: Files) -> str | None:
+def locate(exc: BaseException, files: Files) -> str | None:
     """'file line N' for the deepest frame of a revision file in the traceback."""
     if isinstance(exc, SyntaxError) and exc.filename and files.is_revision_file(exc.filename):
         return f"{files.rel(exc.filename)} line {exc.lineno}"

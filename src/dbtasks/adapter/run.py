@@ -8,6 +8,7 @@ The steps are walked with the same `iterate_revisions` call the plan used.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import log, pg
-from dbtasks.adapter.errors import Files, RevisionError, _locate, resolving
+from dbtasks.adapter.errors import Files, RevisionError, locate, resolving
 from dbtasks.adapter.workspace import CONNECTION_KEY
 from dbtasks.errors import ConfigError, DbTasksError, ExitCode
 
@@ -60,8 +61,10 @@ def migrate(
     plan: list[Revision],
     on_step: StepCallback,
     upgrade: bool = True,
+    only: bool = False,
 ) -> None:
-    """Upgrade (or downgrade) to `target`, calling `on_step` after each revision."""
+    """Upgrade (or downgrade) to `target`, calling `on_step` after each revision. With
+    `only`, run exactly the revisions of `plan`, in its order (one step of a round trip)."""
     done: list[str] = []
     clock = [time.perf_counter()]
 
@@ -76,7 +79,7 @@ def migrate(
     ws.config.attributes[CONNECTION_KEY] = connection
     pg.interrupted.clear()
     try:
-        _run(ws, target, step, upgrade, clock)
+        _run(ws, target, step, upgrade, clock, [r.id for r in plan] if only else None)
     except KeyboardInterrupt:
         raise _timed(_interrupted(ws, plan, done, upgrade), plan, done, clock) from None
     except Exception as exc:
@@ -91,25 +94,28 @@ def migrate(
 
 
 def _run(
-    ws: Workspace, target: str, step: Callable[..., None], upgrade: bool, clock: list[float]
+    ws: Workspace,
+    target: str,
+    step: Callable[..., None],
+    upgrade: bool,
+    clock: list[float],
+    only: list[str] | None = None,
 ) -> None:
     from alembic.runtime.environment import EnvironmentContext
-    from alembic.runtime.migration import MigrationStep
 
     script = ws.script
 
     def steps(current: Any, context: Any) -> list[Any]:
+        walked: list[Any]
         with resolving(ws.files):
-            if upgrade:
-                walked = reversed(
-                    list(script.iterate_revisions(target, current, implicit_base=True))
-                )
-                made = [MigrationStep.upgrade_from_script(script.revision_map, s) for s in walked]
+            if only is not None:
+                walked = [script.revision_map.get_revision(rev) for rev in only]
+            elif upgrade:
+                walked = list(script.iterate_revisions(target, current, implicit_base=True))[::-1]
             else:
-                walked = script.iterate_revisions(current, target, select_for_downgrade=True)
-                made = [MigrationStep.downgrade_from_script(script.revision_map, s) for s in walked]
+                walked = list(script.iterate_revisions(current, target, select_for_downgrade=True))
         clock[0] = time.perf_counter()
-        return made
+        return _steps(script, walked, upgrade)
 
     env = EnvironmentContext(ws.config, script, fn=steps, destination_rev=target)
     configure = env.configure
@@ -126,6 +132,43 @@ def _run(
     env.configure = driven  # type: ignore[method-assign]
     with env:
         script.run_env()
+
+
+def _steps(script: Any, walked: list[Any], upgrade: bool) -> list[Any]:
+    from alembic.runtime.migration import MigrationStep
+
+    make = MigrationStep.upgrade_from_script if upgrade else MigrationStep.downgrade_from_script
+    return [make(script.revision_map, s) for s in walked]
+
+
+def revision_sql(ws: Workspace, revision: str) -> str:
+    """The SQL one revision's upgrade emits offline (as `alembic upgrade --sql` would,
+    version table statements included), or an error naming the revision when it cannot
+    run without a database."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    script = ws.script
+    with resolving(ws.files):
+        found = script.revision_map.get_revision(revision)
+    buffer = io.StringIO()
+    saved = ws.config.output_buffer
+    ws.config.output_buffer = buffer
+    try:
+        with EnvironmentContext(
+            ws.config,
+            script,
+            fn=lambda current, context: _steps(script, [found], True),
+            as_sql=True,
+            destination_rev=revision,
+        ):
+            script.run_env()
+    except DbTasksError:
+        raise
+    except Exception as exc:
+        raise _offline_failure(ws.files, exc) from None
+    finally:
+        ws.config.output_buffer = saved
+    return buffer.getvalue()
 
 
 def _same_version_table(kw: dict[str, Any], version: VersionTable) -> None:
@@ -221,7 +264,7 @@ def offline_sql(ws: Workspace, current: tuple[str, ...], target: str, upgrade: b
 
 
 def _offline_failure(files: Files, exc: Exception) -> DbTasksError:
-    where = _locate(exc, files)
+    where = locate(exc, files)
     if where is None:
         return DbTasksError(f"cannot write offline SQL: {_reason(exc)}")
     return DbTasksError(

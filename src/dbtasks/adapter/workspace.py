@@ -149,6 +149,12 @@ def revision_of(script: Script, depends_on: tuple[str, ...] = ()) -> Revision:
     )
 
 
+def module_of(ws: Workspace, revision: str) -> Any:
+    """The imported revision module, for the markers a revision file may declare."""
+    script: Any = ws.script.revision_map.get_revision(revision)
+    return script.module
+
+
 def _tuple(value: Any) -> tuple[str, ...]:
     if not value:
         return ()

@@ -81,7 +81,7 @@ def _task_name() -> str:
     """`namespace.task` of the task function whose `with command()` is being entered."""
     frame = sys._getframe(3)  # command() <- contextmanager.__enter__ <- the task
     module = str(frame.f_globals.get("__name__", "")).rsplit(".", 1)[-1]
-    return f"{module}.{frame.f_code.co_name}"
+    return f"{frame.f_globals.get('NAMESPACE', module)}.{frame.f_code.co_name}"
 
 
 def _exit(run: Run, message: str, code: int, exc: BaseException) -> Exit:

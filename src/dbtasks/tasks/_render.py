@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from dbtasks.migrations.inspect import Described, HistoryRow
     from dbtasks.migrations.journal import Entry
     from dbtasks.migrations.status import MigrationStatus
+    from dbtasks.validate.run import Report
 
 _SNAPSHOT = {
     "valid": "valid: `inv db.reset` clones it",
@@ -139,3 +140,23 @@ def shape(revision: Revision) -> str:
     if revision.branch_point:
         marks.append("branch point")
     return "; ".join(marks)
+
+
+_MARKS = {"pass": "✓", "warn": "!", "fail": "✗", "skipped": "-", "error": "✗"}
+
+
+def validation(console: Console, report: Report) -> None:
+    if console.json_mode:
+        console.json(report.as_dict())
+        return
+    for result in report.results:
+        note = result.skipped or result.error or ""
+        line = f"{_MARKS[result.state]} {result.name:<12} {result.state:<7} ({result.seconds:.2f}s)"
+        console.line(f"{line} {note}".rstrip())
+        for finding in result.findings:
+            where = " ".join(
+                p for p in (finding.revision, finding.file and f"({finding.file})") if p
+            )
+            console.line(
+                f"    {finding.level.value}: {where + ': ' if where else ''}{finding.message}"
+            )

@@ -15,6 +15,7 @@ from dbtasks.tasks._boundary import command
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
+NAMESPACE = "stack"
 JSON_HELP = "print machine-readable JSON instead of text"
 
 

@@ -1,0 +1,189 @@
+"""`inv db.*` that read: health, status, history, heads, show, adopt and validate.
+
+They change nothing (`db.adopt --stamp` goes through `db.stamp`, which asks); the `db`
+namespace is composed in `dbtasks.tasks.db`.
+"""
+
+from __future__ import annotations
+
+from invoke.context import Context
+from invoke.tasks import task
+
+from dbtasks.tasks._boundary import command
+
+NAMESPACE = "db"
+JSON_HELP = "print machine-readable JSON instead of text"
+YES_HELP = "do not ask first (needed when stdin is not a terminal)"
+TARGET_HELP = "a revision id or unique prefix, head, heads, base, +N, -N, REV+N or label@head"
+
+
+@task(
+    help={
+        "json": JSON_HELP,
+        "wait": "keep trying until healthy or DB_HEALTH_TIMEOUT passes (default: one attempt)",
+        "timeout": "seconds to wait with --wait (default: DB_HEALTH_TIMEOUT)",
+    }
+)
+def health(c: Context, json: bool = False, wait: bool = False, timeout: str | None = None) -> None:
+    """Check that the database answers a real query; show version and latency."""
+    from dbtasks.errors import HealthError
+    from dbtasks.health import probe, wait_healthy
+    from dbtasks.tasks import _render
+
+    with command(json_mode=json, health_timeout=timeout) as run:
+        settings = run.settings
+        base = {"backend": settings.backend, "url": settings.masked_url}
+        try:
+            if wait:
+                report = wait_healthy(settings.endpoint, settings.health_timeout)
+            else:
+                report = probe(settings.endpoint)
+        except HealthError as exc:
+            if json:  # a machine reader gets its answer on stdout too
+                run.console.json(
+                    {**base, "healthy": False, "reason": exc.reason, "error": exc.render()}
+                )
+            raise
+        _render.health(run.console, base, report)
+
+
+@task(
+    help={
+        "json": JSON_HELP,
+        "stamp": "record that the database matches this revision (asks, like db.stamp)",
+        "yes": YES_HELP,
+        "purge": "with --stamp: empty the version table first",
+    }
+)
+def adopt(
+    c: Context, json: bool = False, stamp: str = "", yes: bool = False, purge: bool = False
+) -> None:
+    """Check an existing Alembic project and database; say what they need."""
+    from dbtasks.migrations.adopt import Adopt
+    from dbtasks.migrations.apply import Stamp
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        if stamp:
+            final = execute(Stamp(stamp, purge), run.settings, run.console, yes=yes)
+            if final is not None:
+                run.console.ok(f"stamped: {final.summary()}")
+            return
+        found = execute(Adopt(), run.settings, run.console)
+        if json:
+            run.console.json(found.as_dict())
+            return
+        steps = found.next_steps
+        report = found.as_dict()
+        del report["next_steps"]
+        run.console.fields([(k.replace("_", " "), _listed(v)) for k, v in report.items()])
+        for step in steps:
+            run.console.step(step)
+
+
+def _listed(value: object) -> object:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return "(none)" if value is None else value
+
+
+@task(help={"json": JSON_HELP})
+def heads(c: Context, json: bool = False) -> None:
+    """Show every head revision and whether it is applied."""
+    from dbtasks.migrations.inspect import Heads
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        found = execute(Heads(), run.settings, run.console)
+        _render.described(run.console, found, run.settings.project_root)
+
+
+@task(
+    help={
+        "revision": f"the revision to show: {TARGET_HELP}",
+        "json": JSON_HELP,
+        "sql": "print the SQL its upgrade runs instead",
+    }
+)
+def show(c: Context, revision: str, json: bool = False, sql: bool = False) -> None:
+    """Show one revision: message, file, parents, children, labels, applied or not."""
+    from dbtasks.migrations.inspect import OfflineSql, Show
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        if sql:
+            execute(OfflineSql(revision, only=True), run.settings, run.console)
+            return
+        found = execute(Show(revision), run.settings, run.console)
+        if json:
+            run.console.json(found.as_dict())
+            return
+        _render.described(run.console, [found], run.settings.project_root)
+
+
+@task(help={"json": JSON_HELP, "check": "exit 3 when the database is not at head (for CI)"})
+def status(c: Context, json: bool = False, check: bool = False) -> None:
+    """Show the current revision, the heads and what is pending."""
+    from dbtasks.errors import CheckFailed
+    from dbtasks.migrations.inspect import Status
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        report = execute(Status(), run.settings, run.console)
+        _render.status(run.console, report)
+        if check and not report.at_head:
+            raise CheckFailed(f"not at head: {report.summary()}", "run `inv db.upgrade`")
+
+
+@task(
+    help={
+        "json": JSON_HELP,
+        "rev_range": "only revisions in LOWER:UPPER, e.g. base:abc1",
+        "timings": "show how long each revision dbtasks applied or undid took",
+    }
+)
+def history(c: Context, json: bool = False, rev_range: str = "", timings: bool = False) -> None:
+    """List revisions, marking which are applied, current and pending."""
+    from dbtasks.migrations.inspect import History, Timings
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
+
+    with command(json_mode=json) as run:
+        if timings:
+            _render.timings(run.console, execute(Timings(), run.settings, run.console))
+            return
+        rows = execute(History(rev_range or None), run.settings, run.console)
+        _render.history(run.console, rows)
+
+
+@task(
+    iterable=["skip", "only"],
+    help={
+        "json": JSON_HELP,
+        "skip": "leave out this check (repeatable): graph, database, checksums, "
+        "transactions, lint, drift, roundtrip",
+        "only": "run only this check (repeatable)",
+    },
+)
+def validate(
+    c: Context, json: bool = False, skip: list[str] | None = None, only: list[str] | None = None
+) -> None:
+    """Run every check CI needs: graph, database, checksums, lint, drift, round trip."""
+    from dbtasks.errors import CheckFailed, DbTasksError, ExitCode
+    from dbtasks.tasks import _render
+    from dbtasks.validate.run import choose
+    from dbtasks.validate.run import validate as run_checks
+
+    with command(json_mode=json) as run:
+        chosen = choose(only or [], skip or [])
+        report = run_checks(run.settings, run.console, chosen)
+        _render.validation(run.console, report)
+        if report.exit_code == ExitCode.CHECK_FAILED:
+            failed = [r.name for r in report.results if r.state == "fail"]
+            raise CheckFailed(f"validation failed: {', '.join(failed)}")
+        if report.exit_code == ExitCode.FAILED:
+            broken = [r.name for r in report.results if r.error]
+            raise DbTasksError(f"could not run: {', '.join(broken)}", "see the errors above")

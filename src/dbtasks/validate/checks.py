@@ -1,0 +1,86 @@
+"""The checks that need no scratch database: graph, database, checksums, transactions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbtasks.validate import Finding, fail
+
+if TYPE_CHECKING:
+    from dbtasks.adapter.workspace import Workspace
+    from dbtasks.settings import Settings
+
+
+def graph(ws: Workspace, settings: Settings) -> list[Finding]:
+    """One head (or the configured number). Missing parents, one id in two files and
+    cycles already stopped the history from loading: the caller reports those."""
+    heads = ws.graph.heads
+    if len(heads) == settings.heads:
+        return []
+    files = ", ".join(ws.relpath(ws.graph.get(h).path) for h in heads)
+    return [
+        fail(
+            f"{len(heads)} heads ({', '.join(heads)}) where {settings.heads} expected: "
+            f"{files}; merge them with `inv db.merge`"
+        )
+    ]
+
+
+def database(ws: Workspace, current: tuple[str, ...]) -> list[Finding]:
+    """The database's revisions exist in the revision files."""
+    return [
+        fail(f"the database is at {rev}, which no revision file defines", revision=rev)
+        for rev in ws.graph.unknown(current)
+    ]
+
+
+def checksums(ws: Workspace, entries: list[Any], current: tuple[str, ...]) -> list[Finding]:
+    """Applied revisions whose file changed after dbtasks applied it."""
+    from dbtasks.migrations.journal import checksum
+
+    applied = ws.graph.ancestors(current)
+    last: dict[str, Any] = {}
+    for entry in entries:
+        if entry.outcome == "applied" and entry.checksum:
+            last[entry.revision] = entry
+    findings = []
+    for rev, entry in sorted(last.items()):
+        if rev not in applied or rev not in ws.graph:
+            continue
+        path = ws.graph.get(rev).path
+        if Path(path).is_file() and checksum(path) != entry.checksum:
+            when = entry.started_at.strftime("%Y-%m-%d %H:%M")
+            findings.append(
+                fail(
+                    f"edited after it was applied ({when} by {entry.applied_by}): the "
+                    "databases it already ran on will never see the change; put the change "
+                    "in a new revision",
+                    rev,
+                    ws.relpath(path),
+                )
+            )
+    return findings
+
+
+def transactions(ws: Workspace) -> list[Finding]:
+    """`autocommit_block()` commits the transaction around it: safe only when each revision
+    runs in its own. dbtasks always runs them so; a plain `alembic upgrade` with an env.py
+    that does not set transaction_per_migration=True commits the revisions before it too."""
+    from dbtasks.migrations.adopt import ENV_RUNTIME, classify_env
+
+    env = Path(ws.script.dir) / "env.py"
+    env_text = env.read_text(encoding="utf-8") if env.is_file() else ""
+    per_revision = "transaction_per_migration=True" in env_text.replace(" ", "")
+    if classify_env(Path(ws.script.dir)) == ENV_RUNTIME or per_revision:
+        return []
+    return [
+        fail(
+            "uses autocommit_block() but env.py does not run each revision in its own "
+            "transaction: set transaction_per_migration=True in context.configure()",
+            revision.id,
+            ws.relpath(revision.path),
+        )
+        for revision in ws.graph.walk()
+        if "autocommit_block" in Path(revision.path).read_text(encoding="utf-8")
+    ]

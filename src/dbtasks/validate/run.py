@@ -1,0 +1,205 @@
+"""Run the chosen checks in order, each timed, and collect one report.
+
+A check that cannot run (no database, no models) says why; the others still run. The
+history is loaded first: when it is broken, the graph check fails naming the file, and
+the checks that need the history are skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dbtasks.errors import ConfigError, DbTasksError, ExitCode
+from dbtasks.validate import CheckResult, Finding, Level, fail, warn
+
+if TYPE_CHECKING:
+    from dbtasks.adapter.workspace import Workspace
+    from dbtasks.console import Console
+    from dbtasks.settings import Settings
+
+CHECKS = ("graph", "database", "checksums", "transactions", "lint", "drift", "roundtrip")
+
+
+@dataclass
+class Report:
+    results: list[CheckResult]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if any(r.level is Level.FAIL for r in self.results):
+            return ExitCode.CHECK_FAILED
+        if any(r.error for r in self.results):
+            return ExitCode.FAILED
+        return ExitCode.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.exit_code == ExitCode.OK,
+            "exit_code": int(self.exit_code),
+            "checks": [r.as_dict() for r in self.results],
+        }
+
+
+def choose(only: Iterable[str], skip: Iterable[str]) -> list[str]:
+    """The checks to run, in their order; an unknown name is bad input."""
+    only, skip = list(only), list(skip)
+    for name in [*only, *skip]:
+        if name not in CHECKS:
+            raise ConfigError(f"there is no check {name!r}", f"choose from {', '.join(CHECKS)}")
+    return [c for c in CHECKS if (not only or c in only) and c not in skip]
+
+
+class Run:
+    """One validation: the results by check, and the pieces they share, opened once."""
+
+    def __init__(self, settings: Settings, console: Console, chosen: list[str]) -> None:
+        self.settings = settings
+        self.console = console
+        self.results = {name: CheckResult(name) for name in chosen}
+        self.captured: dict[str, list[str]] = {}
+
+    def chosen(self, name: str) -> CheckResult | None:
+        result = self.results.get(name)
+        return None if result is None or result.skipped or result.error else result
+
+    @contextmanager
+    def check(self, *names: str) -> Iterator[list[CheckResult | None]]:
+        """Time checks that share their work, and turn what stops them into their
+        results; a check not chosen comes as None."""
+        results = [self.chosen(name) for name in names]
+        live = [r for r in results if r is not None]
+        started = time.perf_counter()
+        try:
+            yield results
+        except DbTasksError as exc:
+            for result in live:
+                result.error = exc.render()
+        finally:
+            for result in live:
+                result.seconds += (time.perf_counter() - started) / len(live)
+
+    def skip(self, names: Iterable[str], why: str) -> None:
+        for name in names:
+            if name in self.results and not self.results[name].findings:
+                self.results[name].skipped = why
+
+
+def validate(settings: Settings, console: Console, chosen: list[str]) -> Report:
+    run = Run(settings, console, chosen)
+    ws = _load(run)
+    if ws is not None:
+        _target_checks(run, ws)
+        with run.check("transactions") as (result,):
+            if result is not None:
+                result.findings += _checks().transactions(ws)
+        _schema_checks(run, ws)
+        _lint(run, ws)
+    return Report(list(run.results.values()))
+
+
+def _checks() -> Any:
+    from dbtasks.validate import checks
+
+    return checks
+
+
+def _load(run: Run) -> Workspace | None:
+    from dbtasks.adapter.errors import RevisionError
+    from dbtasks.adapter.workspace import Workspace
+
+    try:
+        ws = Workspace.open(run.settings, output=run.console.out)
+    except RevisionError as exc:
+        with run.check("graph") as (result,):
+            if result is not None:
+                result.findings.append(fail(exc.render()))
+        run.skip(CHECKS, "the revision history could not be read")
+        return None
+    with run.check("graph") as (result,):
+        if result is not None:
+            result.findings += _checks().graph(ws, run.settings)
+    return ws
+
+
+def _target_checks(run: Run, ws: Workspace) -> None:
+    """database and checksums: both read the configured database, nothing else."""
+    if not {"database", "checksums"} & set(run.results):
+        return
+    from dbtasks import pg
+    from dbtasks.health import probe
+    from dbtasks.migrations import journal
+    from dbtasks.migrations.version_table import locate, read_current
+
+    with run.check("database", "checksums") as (result, sums):
+        probe(run.settings.endpoint)
+        with pg.session(run.settings.endpoint) as cur:
+            current = read_current(cur, locate(cur, run.settings))
+            entries = journal.read(cur, run.settings.schema)
+        if result is not None:
+            result.findings += _checks().database(ws, current)
+        if sums is not None:
+            sums.findings += _checks().checksums(ws, entries, current)
+
+
+def _schema_checks(run: Run, ws: Workspace) -> None:
+    wanted = {"drift", "roundtrip"} & set(run.results)
+    if "drift" in wanted and not run.settings.metadata:
+        run.results["drift"].skipped = "no models configured (DB_METADATA)"
+        wanted.discard("drift")
+    if not wanted:
+        return  # lint then uses offline SQL only
+    from dbtasks import pg
+    from dbtasks.validate import schema_pass
+    from dbtasks.validate.scratch import scratch_database
+
+    order = list(ws.graph.pending(()))
+    with (
+        run.check("roundtrip", "drift") as (rt, dr),
+        scratch_database(run.settings, run.console) as scratch,
+        pg.engine(scratch.endpoint).connect() as conn,
+    ):
+        up = schema_pass.upward(ws, conn, order, shapes=rt is not None)
+        run.captured = up.sql
+        if dr is not None:
+            dr.findings += schema_pass.drift(ws, conn)
+        if rt is not None:
+            rt.findings += schema_pass.downward(ws, conn, order, up)
+
+
+def _lint(run: Run, ws: Workspace) -> None:
+    with run.check("lint") as (result,):
+        if result is None:
+            return
+        from dbtasks.validate.lint import lint
+
+        unrendered: list[Finding] = []
+        result.findings += lint(ws, _sql_for(run, ws, unrendered), run.settings)
+        result.findings += unrendered
+
+
+def _sql_for(run: Run, ws: Workspace, notes: list[Finding]) -> Callable[[str], str]:
+    """Offline SQL, else what the revision sent to the scratch database."""
+    from dbtasks.adapter.run import revision_sql
+
+    def sql_for(revision: str) -> str:
+        try:
+            return revision_sql(ws, revision)
+        except DbTasksError:
+            if revision in run.captured:
+                return ";\n".join(run.captured[revision]) + ";\n"
+            path = ws.relpath(ws.graph.get(revision).path)
+            notes.append(
+                warn(
+                    "cannot write its SQL offline and no scratch run captured it: run the "
+                    "drift or roundtrip check too to lint it",
+                    revision,
+                    path,
+                )
+            )
+            return ""
+
+    return sql_for

@@ -1,0 +1,163 @@
+"""The checks that build a schema on a scratch database: round trip and drift.
+
+One scratch database serves both: the upward pass applies one revision at a time and
+describes the schema before each (for the round trip), and captures the SQL each revision
+sends (for linting revisions that cannot render offline SQL); drift compares the models
+with the schema at head; the downward pass undoes one revision at a time and compares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dbtasks.validate import Finding, fail, warn
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from dbtasks.adapter.workspace import Workspace
+    from dbtasks.migrations.graph import Revision
+
+# The documented marker: a revision whose downgrade cannot restore what its upgrade
+# removed sets this module-level variable (a reason, or True).
+IRREVERSIBLE = "dbtasks_irreversible"
+
+
+@dataclass
+class Pass:
+    """What the upward pass leaves for the other checks."""
+
+    before: dict[str, Any] = field(default_factory=dict)  # revision -> schema before it
+    sql: dict[str, list[str]] = field(default_factory=dict)  # revision -> statements sent
+
+
+def _describe(connection: Connection, ws: Workspace) -> Any:
+    from dbtasks.introspect import describe
+
+    raw: Any = connection.connection.dbapi_connection
+    cur = raw.cursor()
+    try:
+        found = describe(cur, [ws.settings.schema])
+    finally:
+        cur.close()
+    connection.commit()
+    return found
+
+
+def _one(ws: Workspace, connection: Connection, revision: Revision, upgrade: bool) -> None:
+    from dbtasks.adapter.run import migrate
+
+    migrate(ws, connection, revision.id, [revision], lambda step: None, upgrade, only=True)
+
+
+@contextmanager
+def _capturing(connection: Connection, into: list[str]) -> Iterator[None]:
+    from sqlalchemy import event
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        into.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def upward(ws: Workspace, connection: Connection, order: list[Revision], shapes: bool) -> Pass:
+    """Apply `order` one revision at a time, recording what the other checks need."""
+    from dbtasks.adapter.runtime import prepare_connection
+
+    prepare_connection(connection, ws.settings.schema)  # as every run does, before any
+    found = Pass()
+    for revision in order:
+        if shapes:
+            found.before[revision.id] = _describe(connection, ws)
+        statements: list[str] = []
+        with _capturing(connection, statements):
+            _one(ws, connection, revision, upgrade=True)
+        found.sql[revision.id] = statements
+    return found
+
+
+def downward(
+    ws: Workspace, connection: Connection, order: list[Revision], up: Pass
+) -> list[Finding]:
+    """Undo one revision at a time; after each, the schema must be what it was before it."""
+    from dbtasks.introspect import diff
+
+    for revision in reversed(order):
+        marker = _module_attr(ws, revision.id, IRREVERSIBLE)
+        if marker:
+            why = marker if isinstance(marker, str) else "declared irreversible"
+            return [warn(f"round trip stops here: {why}", revision.id, ws.relpath(revision.path))]
+        _one(ws, connection, revision, upgrade=False)
+        differences = diff(up.before[revision.id], _describe(connection, ws))
+        if differences:
+            shown = "; ".join(differences[:3]) + (" ..." if len(differences) > 3 else "")
+            return [
+                fail(
+                    f"its downgrade does not restore the schema before its upgrade: {shown}",
+                    revision.id,
+                    ws.relpath(revision.path),
+                )
+            ]
+    return []
+
+
+def drift(ws: Workspace, connection: Connection) -> list[Finding]:
+    """At head, the models and the migrations must describe the same schema."""
+    from dbtasks.adapter.autogen import drift as compare
+
+    found = compare(ws, connection)
+    findings = [fail(f"the models differ from the migrations: {line}") for line in found]
+    connection.commit()
+    return findings + enum_drift(ws, connection)
+
+
+def enum_drift(ws: Workspace, connection: Connection) -> list[Finding]:
+    """Enum values the models have and the database lacks: autogenerate misses these."""
+    from dbtasks.adapter.enums import model_enums
+    from dbtasks.adapter.runtime import load_metadata
+
+    labels = _database_enums(connection)
+    findings = []
+    for name, values in model_enums(load_metadata(ws.settings)).items():
+        missing = [v for v in values if name in labels and v not in labels[name]]
+        if missing:
+            findings.append(
+                fail(
+                    f"enum {name}: the models add {', '.join(map(repr, missing))}, which no "
+                    "migration adds: `inv db.revision` writes the ALTER TYPE ... ADD VALUE"
+                )
+            )
+    return findings
+
+
+def _database_enums(connection: Connection) -> dict[str, list[str]]:
+    from sqlalchemy import text
+
+    rows = connection.execute(
+        text(
+            "SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE n.nspname = current_schema() ORDER BY t.typname, e.enumsortorder"
+        )
+    )
+    labels: dict[str, list[str]] = {}
+    for name, label in rows:
+        labels.setdefault(str(name), []).append(str(label))
+    connection.commit()
+    return labels
+
+
+def _module_attr(ws: Workspace, revision: str, name: str) -> Any:
+    from dbtasks.adapter.workspace import module_of
+
+    return getattr(module_of(ws, revision), name, None)
+
+
+SqlFor = Callable[[str], str]

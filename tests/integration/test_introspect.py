@@ -80,9 +80,9 @@ def test_describe_reads_every_kind(cursors: Callable[[str], Any]) -> None:
     assert notes["mood"].type == "app.mood" and notes["mood"].default == "'happy'::app.mood"
     assert notes["title"].collation == "C" and notes["body"].collation is None
     assert notes["words"].generated == "length((body)::text)" and notes["words"].default is None
-    users = found.tables[("app", "users")].columns
-    assert users[0].default == "nextval('app.users_id_seq'::regclass)"
-    assert [c.name for c in found.tables[("app", "notes")].columns][:3] == ["id", "user_id", "body"]
+    users = {c.name: c for c in found.tables[("app", "users")].columns}
+    assert users["id"].default == "nextval('app.users_id_seq'::regclass)"
+    assert found.tables[("app", "notes")].order[:3] == ("id", "user_id", "body")
 
 
 def test_describe_reads_constraints_indexes_and_the_rest(cursors: Callable[[str], Any]) -> None:
@@ -145,6 +145,19 @@ def test_two_databases_differ_line_by_line(cursors: Callable[[str], Any]) -> Non
         "view app.sad_notes missing",
     ]
     assert diff(before, describe(cursors(SCHEMA), ["app"])) == []
+
+
+def test_a_column_dropped_and_added_again_differs_only_in_order(
+    cursors: Callable[[str], Any],
+) -> None:
+    before = describe(cursors(SCHEMA), ["app"])
+    again = 'ALTER TABLE app.notes DROP COLUMN title, ADD COLUMN title text COLLATE "C";'
+    after = describe(cursors(SCHEMA + again), ["app"])
+    assert before == after and diff(before, after) == []
+    assert diff(before, after, column_order=True) == [
+        "table app.notes: column order id, user_id, body, mood, title, words "
+        "≠ id, user_id, body, mood, words, title"
+    ]
 
 
 def test_describe_costs_the_same_few_queries_for_any_size(cursors: Callable[[str], Any]) -> None:

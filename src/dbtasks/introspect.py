@@ -147,8 +147,7 @@ SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.
        CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 LEFT JOIN pg_type t ON t.oid = a.atttypid
@@ -159,35 +158,29 @@ ORDER BY 1, 2, a.attnum
 
 _CONSTRAINTS_SQL = """
 SELECT n.nspname, c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid, true)
-FROM pg_constraint k
-JOIN pg_class c ON c.oid = k.conrelid
+FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
 """
 
 _INDEXES_SQL = """
 SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(i.oid), quote_ident(n.nspname)
-FROM pg_index x
-JOIN pg_class i ON i.oid = x.indexrelid
-JOIN pg_class t ON t.oid = x.indrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE n.nspname = ANY(%(schemas)s)
 """
 
 _ENUMS_SQL = """
 SELECT n.nspname, t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
-FROM pg_type t
-JOIN pg_namespace n ON n.oid = t.typnamespace
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 JOIN pg_enum e ON e.enumtypid = t.oid
-WHERE n.nspname = ANY(%(schemas)s)
-GROUP BY 1, 2
+WHERE n.nspname = ANY(%(schemas)s) GROUP BY 1, 2
 """
 
 _SEQUENCES_SQL = """
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
        s.seqmin, s.seqmax, s.seqcycle, owner.relname, a.attname
-FROM pg_sequence s
-JOIN pg_class c ON c.oid = s.seqrelid
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
@@ -198,8 +191,7 @@ WHERE n.nspname = ANY(%(schemas)s)
 
 _VIEWS_SQL = """
 SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true)
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY(%(schemas)s)
 """
 
@@ -251,9 +243,6 @@ def _sequences(rows: list[tuple[Any, ...]], skipped: set[TableKey]) -> dict[Tabl
         owned = f"{owner}.{column}" if owner else None
         found[(schema, name)] = SequenceDef(type_, start, step, low, high, cycle, owned)
     return found
-
-
-# -- differences -----------------------------------------------------------------------------
 
 
 def diff(a: Description, b: Description, column_order: bool = False) -> list[str]:

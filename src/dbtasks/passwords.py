@@ -47,7 +47,9 @@ def _read(path: Path) -> str | None:
 
 
 def _create(path: Path) -> str:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Others may pass through the folder (the server account must reach the native data
+    # directory inside it) but not list it; the file itself is 0600.
+    path.parent.mkdir(mode=0o711, parents=True, exist_ok=True)
     password = secrets.token_urlsafe(24)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

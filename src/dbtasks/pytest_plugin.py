@@ -17,6 +17,7 @@ machine needs `dbtasks_allow_remote = true` in the pytest ini options (or
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -114,12 +115,24 @@ def dbtasks_templates(
         stack = ensure_ready(dbtasks_settings, console)
         where = Work(dbtasks_settings, console, stack).locations
     except DbTasksError as exc:
-        pytest.exit(f"dbtasks: {exc.render()}", returncode=4)
+        pytest.exit(f"dbtasks: {_for_pytest(exc)}", returncode=4)
     templates = Templates(dbtasks_settings, where)
     try:
         yield templates
     finally:
         templates.close()
+
+
+def _for_pytest(exc: Exception) -> str:
+    """The guard's words, with pytest's way of allowing a remote target."""
+    from dbtasks.errors import DbTasksError
+
+    if isinstance(exc, DbTasksError) and exc.hint and "--allow-remote" in exc.hint:
+        return (
+            f"{exc.message} — set `{ALLOW_REMOTE} = true` in the pytest ini options, or pass "
+            "--dbtasks-allow-remote"
+        )
+    return exc.render() if isinstance(exc, DbTasksError) else str(exc)
 
 
 @pytest.fixture
@@ -142,7 +155,7 @@ def search_path_option(schema: str) -> str:
     """`options` for libpq: the schema quoted as an identifier, and spaces and backslashes
     escaped the way libpq splits options, so no schema name can inject another option."""
     quoted = '"' + schema.replace('"', '""') + '"'
-    escaped = quoted.replace("\\", "\\\\").replace(" ", "\\ ")
+    escaped = re.sub(r"(\\|\s)", r"\\\1", quoted)
     return f"-csearch_path={escaped}"
 
 

@@ -37,10 +37,10 @@ def find_project_root(start: Path | None = None) -> Path:
     return here
 
 
-def nearest(name: str, known: Iterable[str]) -> str | None:
-    known = list(known)
+def nearest(name: str, known: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The known key a misspelt one most likely meant."""
-    matches = difflib.get_close_matches(name.upper(), [k.upper() for k in known], 1, 0.6)
+    known = list(known)
+    matches = difflib.get_close_matches(name.upper(), [k.upper() for k in known], 1, cutoff)
     if not matches:
         return None
     return next(k for k in known if k.upper() == matches[0])
@@ -115,5 +115,6 @@ def _looks_like_ours(key: str, by_env: Mapping[str, str], strict: bool) -> bool:
     if key.upper() in by_env:  # db_host for DB_HOST
         return True
     if not key.upper().startswith("DB_"):
-        return False
+        # DBENV, DATABSE_URL: a near miss of ours in our own .env is a typo, not an app key.
+        return strict and nearest(key, by_env, cutoff=0.85) is not None
     return strict or nearest(key, by_env) is not None

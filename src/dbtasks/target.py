@@ -49,7 +49,7 @@ class Endpoint:
     user: str
     password: str = field(repr=False)
     database: str
-    query: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold sslpassword
     source: str = "DB_*"  # which settings named it: "DB_*" or "DATABASE_URL"
 
     def connect_kwargs(self, database: str | None = None) -> dict[str, Any]:
@@ -129,15 +129,17 @@ def _url_params(text: str) -> dict[str, str]:
     if base not in _SCHEMES:
         raise _bad(f"the scheme must be postgresql://, not {scheme}://")
     url = f"postgresql://{rest}"
-    params = _libpq_parse(url)
     split = urlsplit(url)
-    _port(params.get("port"))
+    # Before libpq's parse: it rejects keys it does not know (servicefile, in libpq 17)
+    # with a message that cannot name them.
     moved = [k for k, _ in parse_qsl(split.query, keep_blank_values=True) if k in ROUTING_KEYS]
     if moved:
         raise _bad(
             f"its query sets {moved[0]!r}, which would override the URL's own "
             f"{'database' if moved[0] == 'dbname' else moved[0]}; put it in the URL itself"
         )
+    params = _libpq_parse(url)
+    _port(params.get("port"))
     _cross_check(split, params)
     return params
 
@@ -220,8 +222,9 @@ def _bad(why: str) -> ConfigError:
 
 
 def is_loopback(host: str) -> bool:
-    """Only this machine: an address in 127.0.0.0/8 or ::1, or exactly `localhost`."""
-    if host.lower().rstrip(".") == "localhost":
+    """Only this machine: an address in 127.0.0.0/8 or ::1, or exactly `localhost`
+    (not `localhost.`: resolvers send a fully qualified name to DNS, not /etc/hosts)."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -212,7 +212,7 @@ def assert_command_line_wins(settings: Settings) -> None:
         "port": str(port),
         "unix_socket_directories": "",
         "fsync": "off",
-        "synchronous_commit": "off",
+        "synchronous_commit": "on",
         "full_page_writes": "off",
     }
     for name, setting in expected.items():

@@ -147,9 +147,10 @@ class RebuildEnum(ops.MigrateOperation):
         self.values = values
 
 
-_REBUILD = """\
-ALTER TYPE {q} RENAME TO {old};
-CREATE TYPE {q} AS ENUM ({labels});
+_REBUILD = (
+    "ALTER TYPE {q} RENAME TO {old}",
+    "CREATE TYPE {q} AS ENUM ({labels})",
+    """\
 DO $$
 DECLARE c record;
 BEGIN
@@ -167,8 +168,9 @@ BEGIN
                            replace(c.def, '{old}', '{q}'));
         END IF;
     END LOOP;
-END $$;
-DROP TYPE {old}"""
+END $$""",
+    "DROP TYPE {old}",
+)
 
 _registered = False
 
@@ -193,10 +195,11 @@ def _register() -> None:
 
     @renderers.dispatch_for(RebuildEnum)
     def _rebuild(context: Any, op: RebuildEnum) -> list[str]:
-        quoted = _quote(op.name)
-        sql = _REBUILD.format(
-            q=quoted, old=_quote(f"{op.name}__old"), labels=", ".join(map(_literal, op.values))
-        )
-        return [f"op.execute({chunk!r})" for chunk in sql.split(";\n")]
+        names = {
+            "q": _quote(op.name),
+            "old": _quote(f"{op.name}__old"),
+            "labels": ", ".join(map(_literal, op.values)),
+        }
+        return [f"op.execute({statement.format(**names)!r})" for statement in _REBUILD]
 
     _registered = True

@@ -21,7 +21,8 @@ HISTORY_HINT = "see `inv db.history` for the revision ids"
 # Alembic only warns about these, then fails later with a KeyError or picks one file.
 _ALEMBIC_WARNINGS = r"Revision \S+ (is present more than once|referenced from .* is not present)"
 _DUPLICATE = re.compile(r"Revision (\S+) is present more than once")
-_MISSING = re.compile(r"Revision (\S+) referenced from (\S+)")
+# The child is shown as Alembic prints a script: "gone -> b1 (head), message".
+_MISSING = re.compile(r"Revision (\S+) referenced from (?:.*?-> )?([^\s,(]+)")
 _DECLARED = re.compile(r"""^revision\s*(?::\s*str\s*)?=\s*['"]([^'"]+)['"]""", re.MULTILINE)
 
 

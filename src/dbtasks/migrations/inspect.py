@@ -36,7 +36,12 @@ class Read(Flow[T, T]):
 
 class Status(Read["status.MigrationStatus"]):
     def plan(self, work: Work) -> status.MigrationStatus:
-        report = status.compute(work.settings, work.graph, work.current(check=False))
+        from dbtasks.migrations import journal
+
+        current = work.current(check=False)
+        report = status.compute(work.settings, work.graph, current)
+        entries = journal.read(work.cur, work.settings.schema)
+        report.edited = [e.revision for e in journal.edited(work.graph, entries, current)]
         if work.stack.capabilities.snapshots:
             from dbtasks import snapshot
 
@@ -144,3 +149,50 @@ class OfflineSql(Read[None]):
                 "show the SQL of the revisions it merges",
             )
         offline_sql(work.ws, revision.down, revision.id, upgrade=True)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What `db.health` checks beyond a real query: version, extensions, revision."""
+
+    server_major: str
+    expected_major: str | None
+    missing_extensions: tuple[str, ...]
+    at_head: bool | None  # None: the project has no Alembic history to compare with
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.expected_major and self.server_major != self.expected_major:
+            found.append(
+                f"the server is PostgreSQL {self.server_major}, DB_SERVER_VERSION expects "
+                f"{self.expected_major}"
+            )
+        if self.missing_extensions:
+            found.append(f"required extensions missing: {', '.join(self.missing_extensions)}")
+        return found
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "server_major": self.server_major,
+            "expected_major": self.expected_major,
+            "missing_extensions": list(self.missing_extensions),
+            "at_head": self.at_head,
+            "problems": self.problems,
+        }
+
+
+class Ready(Read[Readiness]):
+    def __init__(self, server_version: str) -> None:
+        self.server_version = server_version
+
+    def plan(self, work: Work) -> Readiness:
+        settings = work.settings
+        work.cur.execute("SELECT extname FROM pg_extension")
+        installed = {str(row[0]) for row in work.cur.fetchall()}
+        missing = tuple(e for e in settings.extensions if e not in installed)
+        at_head = None
+        if (settings.project_root / "alembic.ini").is_file():
+            at_head = set(work.current(check=False)) == set(work.graph.heads)
+        major = self.server_version.split(".")[0]
+        return Readiness(major, settings.server_version, missing, at_head)

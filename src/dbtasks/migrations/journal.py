@@ -13,9 +13,12 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbtasks import __version__
+
+if TYPE_CHECKING:
+    from dbtasks.migrations.graph import Graph
 
 TABLE = "dbtasks_revision_log"
 
@@ -103,6 +106,19 @@ def record(cur: Any, schema: str, values: dict[str, Any]) -> None:
     from psycopg2.extensions import quote_ident
 
     cur.execute(insert_sql(schema, lambda s: quote_ident(s, cur)), values)
+
+
+def edited(graph: Graph, entries: list[Entry], current: tuple[str, ...]) -> list[Entry]:
+    """The last applying entry of each applied revision whose file changed since."""
+    applied = graph.ancestors(current)
+    last = {e.revision: e for e in entries if e.outcome == "applied" and e.checksum}
+    found = []
+    for rev, entry in sorted(last.items()):
+        if rev in applied and rev in graph:
+            path = graph.get(rev).path
+            if Path(path).is_file() and checksum(path) != entry.checksum:
+                found.append(entry)
+    return found
 
 
 def read(cur: Any, schema: str) -> list[Entry]:

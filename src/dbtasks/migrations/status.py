@@ -20,6 +20,7 @@ class MigrationStatus:
     pending: list[Revision] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     snapshot: str | None = None  # "valid", "stale" or "none"; None where resets clone nothing
+    edited: list[str] = field(default_factory=list)  # applied, and changed since
 
     @property
     def at_head(self) -> bool:
@@ -37,6 +38,11 @@ class MigrationStatus:
             f"the database is at {rev}, which no script defines: check out the code "
             "that has it, or reset the database"
             for rev in self.unknown
+        ]
+        notes += [
+            f"revision {rev} was edited after it was applied: the databases it already ran "
+            "on will never see the change (`inv db.validate` names the file)"
+            for rev in self.edited
         ]
         return notes
 
@@ -61,6 +67,7 @@ class MigrationStatus:
             "unknown": self.unknown,
             "warnings": self.warnings,
             "snapshot": self.snapshot,
+            "edited": self.edited,
         }
 
 

@@ -27,12 +27,15 @@ PIDFILE = "postmaster.pid"
 
 # A disposable development cluster trades durability for speed: a crash of the machine
 # (not of Postgres) can lose the last writes, in exchange for resets and test databases
-# that do not wait on the disk. No Unix socket: socket paths break in deep directories.
+# that do not wait on the disk. Commits still wait for their WAL to reach the operating
+# system (synchronous_commit on, a write without a flush): a crash or kill of Postgres
+# itself never loses a revision reported as applied. No Unix socket: socket paths break
+# in deep directories.
 _SERVER_SETTINGS = (
     ("listen_addresses", "127.0.0.1"),
     ("unix_socket_directories", "''"),
     ("fsync", "off"),
-    ("synchronous_commit", "off"),
+    ("synchronous_commit", "on"),
     ("full_page_writes", "off"),
 )
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from dbtasks.console import Console
     from dbtasks.health import HealthReport
     from dbtasks.migrations.graph import Revision
-    from dbtasks.migrations.inspect import Described, HistoryRow
+    from dbtasks.migrations.inspect import Described, HistoryRow, Readiness
     from dbtasks.migrations.journal import Entry
     from dbtasks.migrations.status import MigrationStatus
     from dbtasks.validate.run import Report
@@ -21,27 +21,31 @@ _SNAPSHOT = {
 }
 
 
-def health(console: Console, base: dict[str, str], report: HealthReport) -> None:
+def health(console: Console, base: dict[str, str], report: HealthReport, ready: Readiness) -> None:
     if console.json_mode:
         console.json(
             {
                 **base,
-                "healthy": True,
+                "healthy": not ready.problems,
                 "server_version": report.server_version,
                 "connect_ms": round(report.connect_ms, 2),
                 "latency_ms": round(report.latency_ms, 2),
+                **ready.as_dict(),
             }
         )
         return
+    head = {True: "yes", False: "no: `inv db.upgrade`", None: "(no Alembic history)"}
     console.fields(
         [
             *base.items(),
             ("server", f"PostgreSQL {report.server_version}"),
             ("connect", f"{report.connect_ms:.1f} ms"),
             ("round trip", f"{report.latency_ms:.2f} ms"),
+            ("at head", head[ready.at_head]),
         ]
     )
-    console.ok("healthy")
+    if not ready.problems:
+        console.ok("healthy")
 
 
 def status(console: Console, report: MigrationStatus) -> None:

@@ -25,10 +25,12 @@ TARGET_HELP = "a revision id or unique prefix, head, heads, base, +N, -N, REV+N 
     }
 )
 def health(c: Context, json: bool = False, wait: bool = False, timeout: str | None = None) -> None:
-    """Check that the database answers a real query; show version and latency."""
-    from dbtasks.errors import HealthError
+    """Check that the database answers a real query: version, latency, extensions, head."""
+    from dbtasks.errors import CheckFailed, HealthError
     from dbtasks.health import probe, wait_healthy
+    from dbtasks.migrations.inspect import Ready
     from dbtasks.tasks import _render
+    from dbtasks.workflow import execute
 
     with command(json_mode=json, health_timeout=timeout) as run:
         settings = run.settings
@@ -44,7 +46,10 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
                     {**base, "healthy": False, "reason": exc.reason, "error": exc.render()}
                 )
             raise
-        _render.health(run.console, base, report)
+        ready = execute(Ready(report.server_version), settings, run.console)
+        _render.health(run.console, base, report, ready)
+        if ready.problems:
+            raise CheckFailed("; ".join(ready.problems))
 
 
 @task(

@@ -37,30 +37,18 @@ def database(ws: Workspace, current: tuple[str, ...]) -> list[Finding]:
 
 def checksums(ws: Workspace, entries: list[Any], current: tuple[str, ...]) -> list[Finding]:
     """Applied revisions whose file changed after dbtasks applied it."""
-    from dbtasks.migrations.journal import checksum
+    from dbtasks.migrations.journal import edited
 
-    applied = ws.graph.ancestors(current)
-    last: dict[str, Any] = {}
-    for entry in entries:
-        if entry.outcome == "applied" and entry.checksum:
-            last[entry.revision] = entry
-    findings = []
-    for rev, entry in sorted(last.items()):
-        if rev not in applied or rev not in ws.graph:
-            continue
-        path = ws.graph.get(rev).path
-        if Path(path).is_file() and checksum(path) != entry.checksum:
-            when = entry.started_at.strftime("%Y-%m-%d %H:%M")
-            findings.append(
-                fail(
-                    f"edited after it was applied ({when} by {entry.applied_by}): the "
-                    "databases it already ran on will never see the change; put the change "
-                    "in a new revision",
-                    rev,
-                    ws.relpath(path),
-                )
-            )
-    return findings
+    return [
+        fail(
+            f"edited after it was applied ({entry.started_at:%Y-%m-%d %H:%M} by "
+            f"{entry.applied_by}): the databases it already ran on will never see the "
+            "change; put the change in a new revision",
+            entry.revision,
+            ws.relpath(ws.graph.get(entry.revision).path),
+        )
+        for entry in edited(ws.graph, entries, current)
+    ]
 
 
 def transactions(ws: Workspace) -> list[Finding]:

@@ -1,0 +1,108 @@
+"""Every task `inv --list` shows, given garbage: it may refuse, never crash or leak.
+
+The project under test sits at head r003 on the session cluster; garbage must neither
+move it nor write a revision file.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dbtasks.settings import Settings
+from tests.projects import ScratchProject, make_project, write_chain
+from tests.reliability import observe
+from tests.reliability.corpus import WORKERS
+from tests.reliability.garbage import command_lines, list_tasks, value_flags
+from tests.reliability.outcome import Outcome, assert_clean
+
+pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
+
+CommandLine = tuple[str, ...]
+EMPTY_ID = "an empty revision id reaches Alembic's `assert resolved_id`: a traceback"
+BLANK_ID = "a blank revision id, stripped to an empty one, reaches the same assert"
+KNOWN: dict[CommandLine, str] = {
+    ("db.upgrade", "--revision="): EMPTY_ID,
+    ("db.downgrade", ""): EMPTY_ID,
+    ("db.stamp", ""): EMPTY_ID,
+    ("db.show", ""): EMPTY_ID,
+    ("db.downgrade", "--revision="): EMPTY_ID,
+    ("db.downgrade", "--revision= "): BLANK_ID,
+    ("db.stamp", "--revision="): EMPTY_ID,
+    ("db.stamp", "--revision= "): BLANK_ID,
+    ("db.show", "--revision="): EMPTY_ID,
+    ("db.show", "--revision= "): BLANK_ID,
+    ("stack.logs", "--lines=99999999999999999999"): "OverflowError from deque(maxlen=...): "
+    "a traceback, exit 1",
+}
+SOME_TASKS = {"db.upgrade", "db.downgrade", "db.reset", "stack.down", "stack.logs", "test"}
+
+
+@pytest.fixture(scope="module")
+def at_head(tmp_path_factory: pytest.TempPathFactory, cluster: Settings) -> ScratchProject:
+    project = make_project(tmp_path_factory.mktemp("garbage"), cluster)
+    write_chain(project.versions, 3)
+    upgraded = Outcome.of(project.inv("db.upgrade"))
+    assert upgraded.code == 0, upgraded.describe()
+    return project
+
+
+@pytest.fixture(scope="module")
+def outcomes(at_head: ScratchProject) -> dict[CommandLine, Outcome]:
+    tasks = list_tasks(at_head)
+    assert set(tasks) >= SOME_TASKS, tasks
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        flags = dict(zip(tasks, pool.map(lambda t: value_flags(at_head, t), tasks), strict=True))
+        lines = [line for task in tasks for line in command_lines(task, flags[task])]
+        results = pool.map(lambda line: Outcome.of(at_head.inv(*line)), lines)
+        return dict(zip(lines, results, strict=True))
+
+
+def test_every_task_survives_garbage(outcomes: dict[CommandLine, Outcome]) -> None:
+    assert set(KNOWN) <= set(outcomes), set(KNOWN) - set(outcomes)
+    broken = []
+    for line, outcome in outcomes.items():
+        if line in KNOWN:
+            continue
+        try:
+            assert_clean(outcome)
+        except AssertionError:
+            broken.append(f"inv {' '.join(map(repr, line))}: {outcome.describe()}")
+    assert not broken, "\n\n".join(broken)
+    print(f"{len(outcomes)} garbage command lines, {len(KNOWN)} known to fail")
+
+
+def test_garbage_changed_nothing(
+    at_head: ScratchProject, outcomes: dict[CommandLine, Outcome]
+) -> None:
+    state = observe.read_state(at_head.settings().endpoint)
+    assert observe.assert_agrees(state, ["r001", "r002", "r003"]) == ["r001", "r002", "r003"]
+    assert len(at_head.revision_files()) == 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(
+            line,
+            id=" ".join(line),
+            marks=pytest.mark.xfail(strict=True, reason=reason, raises=AssertionError),
+        )
+        for line, reason in KNOWN.items()
+    ],
+)
+def test_known_garbage_defect(outcomes: dict[CommandLine, Outcome], line: CommandLine) -> None:
+    assert_clean(outcomes[line])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Invoke's own parser errors (unknown flag, missing value, stray word) exit 1, "
+    "while the README's table makes an invalid flag bad input, exit 2",
+)
+def test_an_unknown_flag_is_bad_input(outcomes: dict[CommandLine, Outcome]) -> None:
+    unknown = outcomes[("db.status", "--no-such-flag")]
+    assert "--no-such-flag" in unknown.stderr, unknown.describe()
+    assert unknown.code == 2, unknown.describe()

@@ -9,7 +9,6 @@ output: the command itself carries on and exits with its own code.
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -126,6 +125,8 @@ class Console:
             )
 
     def json(self, payload: Any) -> None:
+        import json
+
         print(json.dumps(payload, indent=2, default=str), file=self.out, flush=True)
 
     @contextmanager

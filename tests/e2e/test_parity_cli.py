@@ -161,3 +161,28 @@ def _prepare_three_times(project: ScratchProject) -> None:
         assert rows(project, "SELECT count(*) FROM app.profiles") == count
     finally:
         project.inv("stack.down", "--destroy", "--yes")
+
+
+@pytest.mark.parametrize("task", [("db.status",), ("db.upgrade",)])
+def test_nothing_to_do_imports_neither_alembic_nor_sqlalchemy(
+    chain: ScratchProject, task: tuple[str, ...]
+) -> None:
+    """At head, with the graph cached, status and a no-op upgrade read the version table
+    with psycopg2 alone: no revision file is loaded, no Alembic is imported."""
+    import sys
+
+    write_chain(chain.versions, 3)
+    ok(chain.inv("db.upgrade"))  # builds the graph cache
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "invoke", *task],
+        cwd=chain.root,
+        env=chain.inv_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
+    assert not {m for m in imported if m.split(".")[0] in ("alembic", "sqlalchemy")}
+    assert "r003" in result.stdout

@@ -84,11 +84,6 @@ def test_upgrade_under_a_dying_server_fails_cleanly_and_records_nothing_half(
     assert observe.assert_agrees(final, crash.chain) == crash.chain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lost server is reported as a broken revision: 'fix 002_r002.py', plus a "
-    "second stderr line about the timing history",
-)
 def test_a_dying_server_is_reported_as_the_server_not_the_revision(crash: Crash) -> None:
     assert len(crash.upgrade.stderr_lines) == 1, crash.upgrade.describe()
     assert "fix 002_r002.py" not in crash.upgrade.stderr, crash.upgrade.describe()

@@ -112,6 +112,10 @@ def resolution_error(exc: Exception, files: Files) -> RevisionError:
             f"the revisions form a cycle: {', '.join(exc.revisions)} ({', '.join(named)})",
             "fix their down_revision",
         )
+    if "Multiple heads are present" in str(exc):
+        return RevisionError(
+            "the history has several heads", "merge them first with `inv db.merge`"
+        )
     if isinstance(exc, ResolutionError):
         close = difflib.get_close_matches(str(exc.argument), files.known, 3, 0.6)
         hint = f"did you mean {' or '.join(close)}? " if close else ""

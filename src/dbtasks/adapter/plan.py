@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph import Revision
 
 
+def _named(spec: str) -> str:
+    """A revision argument, or bad input: Alembic asserts on an empty one."""
+    if not spec.strip():
+        raise RevisionError(
+            "the revision is empty", "name one: an id or prefix, head, heads, base, +N or -N"
+        )
+    return spec.strip()
+
+
 @contextmanager
 def _strict(ws: Workspace) -> Iterator[None]:
     # Alembic only warns that "-1 from several heads" is ambiguous, then picks one.
@@ -38,6 +47,7 @@ def _ours(ws: Workspace, scripts: list[Script]) -> list[Revision]:
 
 def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
     """The revisions an upgrade from `current` to `target` applies, in order."""
+    target = _named(target)
     with _strict(ws):
         walked = list(ws.script.iterate_revisions(target, current, implicit_base=True))
     return _ours(ws, list(reversed(walked)))
@@ -45,6 +55,7 @@ def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[R
 
 def downgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
     """The revisions a downgrade from `current` to `target` undoes, newest first."""
+    target = _named(target)
     if not current:
         return []
     with _strict(ws):
@@ -60,14 +71,18 @@ def history(ws: Workspace, rng: str | None) -> list[Revision]:
         raise RevisionError(
             f"-r {rng!r} is not a range", "use LOWER:UPPER, e.g. base:head or abc1:"
         )
-    lower, _, upper = rng.partition(":")
+    lower, _, upper = (part.strip() for part in rng.partition(":"))
     with _strict(ws):
-        walked = list(ws.script.walk_revisions(lower.strip() or "base", upper.strip() or "heads"))
+        for end in (lower, upper):
+            if end and end not in ("base", "head", "heads"):
+                ws.script.revision_map.get_revisions(end)  # names an unknown or ambiguous end
+        walked = list(ws.script.walk_revisions(lower or "base", upper or "heads"))
     return _ours(ws, walked)
 
 
 def resolve(ws: Workspace, spec: str) -> Revision:
     """One revision from an id, a unique prefix, `head` or `label@head`."""
+    spec = _named(spec)
     with _strict(ws):
         found = ws.script.revision_map.get_revision(spec)
     if found is None:
@@ -79,6 +94,7 @@ def stamp_heads(ws: Workspace, current: tuple[str, ...], target: str) -> tuple[s
     """What the version table holds after stamping `target` over `current`: the target's
     revisions, plus current heads on other branches, which a stamp leaves alone."""
     graph = ws.graph
+    target = _named(target)
     if target == "base":
         return ()
     with _strict(ws):

@@ -229,10 +229,31 @@ def _failure(
         if upgrade
         else f"{done} revision(s) were undone before it"
     )
+    if _connection_lost(exc):
+        return MigrationFailed(
+            f"the connection to the database was lost while revision {failing.id} ran; it "
+            f"was not applied, {kept}",
+            f"check that the server runs (`inv stack.up`), then run `inv db.{verb}` again",
+        )
     return MigrationFailed(
         f"{verb} of revision {failing.id} ({ws.relpath(failing.path)}) failed and was rolled "
         f"back: {reason}; {kept}",
         f"fix {Path(failing.path).name} and run `inv db.{verb}` again",
+    )
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """The server went away (a crash, a restart, a killed backend), not the revision."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    text = str(getattr(exc, "orig", None) or exc)
+    return any(
+        needle in text
+        for needle in (
+            "server closed the connection",
+            "connection already closed",
+            "terminating connection",
+        )
     )
 
 
@@ -252,6 +273,8 @@ def offline_sql(ws: Workspace, current: tuple[str, ...], target: str, upgrade: b
             f"offline SQL needs a single current revision, the database has {len(current)}",
             "merge the heads first (`inv db.merge`)",
         )
+    if not target.strip():
+        raise RevisionError("the revision is empty", "name one: an id, head, base, +N or -N")
     start = f"{current[0]}:" if current else ""
     run = command.upgrade if upgrade else command.downgrade
     try:

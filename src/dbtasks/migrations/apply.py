@@ -185,8 +185,8 @@ def _record_failure(work: Work, exc: Exception, upgrade: bool) -> None:
     values = journal.row(revision.id, upgrade, started, seconds, "failed", revision.path)
     try:
         journal.record(work.cur, work.settings.schema, values)
-    except Exception:
-        work.console.warn(f"could not record the failure of {revision.id} in the timing history")
+    except Exception:  # the server may be gone: the error itself is what the user needs
+        log.event(logger, "journal.unrecorded", f"could not record {revision.id}'s failure")
 
 
 def _report_slow(console: Console, timings: list[tuple[float, Revision]], limit: float) -> None:

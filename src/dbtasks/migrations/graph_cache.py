@@ -109,8 +109,11 @@ class FileState:
     @classmethod
     def take(cls, where: Locations) -> FileState:
         taken = time.time_ns()
-        files = where.files()
-        return cls(where, _stat(files), {str(p): _sha(str(p)) for p in files}, taken)
+        stats = _stat(where.files())
+        # Only a file modified in the last moments can change again without its
+        # modification time showing it: only those need their content remembered.
+        racy = {p: _sha(p) for p, (_, mtime) in stats.items() if mtime >= taken - _RACY_NS}
+        return cls(where, stats, racy, taken)
 
 
 def save(settings: Settings, graph: Graph, state: FileState) -> None:

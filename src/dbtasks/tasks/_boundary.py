@@ -1,7 +1,8 @@
 """Where library exceptions become exit codes: the only place that does.
 
 Every message leaves through `target.redact` with the configured password, as defence in
-depth: messages are built without secrets, but none may ever get through.
+depth: messages are built without secrets, but none may ever get through. Settings,
+logging and the target rules load when a task runs, never during `inv --list`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.exceptions import Exit
 
-from dbtasks import log
 from dbtasks.console import Console
 from dbtasks.errors import DbTasksError, ExitCode, StackError
-from dbtasks.settings import Settings, load_settings
-from dbtasks.target import redact
+
+if TYPE_CHECKING:
+    from dbtasks.settings import Settings
 
 logger = logging.getLogger("dbtasks.task")
 
@@ -36,6 +37,9 @@ class Run:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from dbtasks import log
+            from dbtasks.settings import load_settings
+
             self._settings = load_settings(self.flags)
             self.console.secrets = [self._settings.endpoint.password]
             log.setup(self._settings)
@@ -50,6 +54,8 @@ class Run:
 @contextmanager
 def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
     """Run a task body; turn errors and Ctrl-C into a one-line message and an exit code."""
+    from dbtasks import log
+
     run = Run(Console(json_mode=json_mode), flags)
     token = log.task_name.set(_task_name())
     started = time.perf_counter()
@@ -85,6 +91,9 @@ def _task_name() -> str:
 
 
 def _exit(run: Run, message: str, code: int, exc: BaseException) -> Exit:
+    from dbtasks import log
+    from dbtasks.target import redact
+
     text = redact(f"error: {message}", run.console.secrets)
     log.event(logger, "task.error", text, logging.ERROR, exit_code=int(code), exc_info=exc)
     return Exit(text, int(code))

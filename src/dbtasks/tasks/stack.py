@@ -9,7 +9,6 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from dbtasks.errors import ConfigError
-from dbtasks.guard import authorize
 from dbtasks.tasks._boundary import command
 
 if TYPE_CHECKING:
@@ -45,6 +44,8 @@ def down(c: Context, destroy: bool = False, yes: bool = False) -> None:
         if not destroy:
             run.console.ok(f"{stack.name} stack: {stack.down()}")
             return
+        from dbtasks.guard import authorize
+
         authorize(run.settings, run.console, f"destroy {stack.describe_destroy()}", yes=yes)
         run.console.ok(f"{stack.name} stack: {stack.destroy()}")
 
@@ -84,9 +85,9 @@ def logs(c: Context, lines: str = "50") -> None:
     from dbtasks.stack import get_stack
 
     with command() as run:
-        count = int(lines) if lines.strip().isdigit() else 0
-        if count < 1:
-            raise ConfigError(f"--lines={lines!r} must be a whole number of at least 1")
+        count = int(lines) if lines.strip().isdigit() and len(lines.strip()) < 8 else 0
+        if not 1 <= count <= 1_000_000:
+            raise ConfigError(f"--lines={lines!r} must be a whole number from 1 to 1000000")
         run.console.line(get_stack(run.settings).logs(count))
 
 

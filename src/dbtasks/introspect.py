@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from dbtasks.migrations.journal import TABLE as JOURNAL_TABLE
@@ -50,7 +50,10 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    columns: tuple[Column, ...]  # in table order
+    columns: tuple[Column, ...]  # by name
+    # Where each column sits. Not compared: a downgrade that re-adds a dropped column can
+    # only append it, so no history restores the order (`diff(column_order=True)` asks).
+    order: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,7 @@ SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.
        CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 LEFT JOIN pg_type t ON t.oid = a.atttypid
@@ -156,35 +158,29 @@ ORDER BY 1, 2, a.attnum
 
 _CONSTRAINTS_SQL = """
 SELECT n.nspname, c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid, true)
-FROM pg_constraint k
-JOIN pg_class c ON c.oid = k.conrelid
+FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
 """
 
 _INDEXES_SQL = """
 SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(i.oid), quote_ident(n.nspname)
-FROM pg_index x
-JOIN pg_class i ON i.oid = x.indexrelid
-JOIN pg_class t ON t.oid = x.indrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE n.nspname = ANY(%(schemas)s)
 """
 
 _ENUMS_SQL = """
 SELECT n.nspname, t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
-FROM pg_type t
-JOIN pg_namespace n ON n.oid = t.typnamespace
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 JOIN pg_enum e ON e.enumtypid = t.oid
-WHERE n.nspname = ANY(%(schemas)s)
-GROUP BY 1, 2
+WHERE n.nspname = ANY(%(schemas)s) GROUP BY 1, 2
 """
 
 _SEQUENCES_SQL = """
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
        s.seqmin, s.seqmax, s.seqcycle, owner.relname, a.attname
-FROM pg_sequence s
-JOIN pg_class c ON c.oid = s.seqrelid
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
@@ -195,8 +191,7 @@ WHERE n.nspname = ANY(%(schemas)s)
 
 _VIEWS_SQL = """
 SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true)
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY(%(schemas)s)
 """
 
@@ -208,7 +203,10 @@ def _tables(rows: list[tuple[Any, ...]]) -> dict[TableKey, Table]:
         if name is not None:  # a table without columns still exists
             type_, not_null, default, identity, generated, collation = rest
             found.append(Column(name, type_, not not_null, default, identity, generated, collation))
-    return {key: Table(tuple(cols)) for key, cols in columns.items()}
+    return {
+        key: Table(tuple(sorted(cols, key=lambda c: c.name)), tuple(c.name for c in cols))
+        for key, cols in columns.items()
+    }
 
 
 def _is_skipped(key: TableKey, table: Table, skip: Collection[str]) -> bool:
@@ -247,11 +245,9 @@ def _sequences(rows: list[tuple[Any, ...]], skipped: set[TableKey]) -> dict[Tabl
     return found
 
 
-# -- differences -----------------------------------------------------------------------------
-
-
-def diff(a: Description, b: Description) -> list[str]:
-    """How `b` differs from `a`, one readable line each ("missing": in `a` only)."""
+def diff(a: Description, b: Description, column_order: bool = False) -> list[str]:
+    """How `b` differs from `a`, one readable line each ("missing": in `a` only); the
+    order of columns only when asked."""
     lines = [f"schema {s} missing" for s in a.schemas if s not in b.schemas]
     lines += [f"schema {s} extra" for s in b.schemas if s not in a.schemas]
     for kind, ours, theirs in (
@@ -263,6 +259,8 @@ def diff(a: Description, b: Description) -> list[str]:
         ("view", a.views, b.views),
     ):
         lines += _keyed(kind, ours, theirs)
+    if column_order:
+        lines += _column_order(a, b)
     return lines
 
 
@@ -284,20 +282,25 @@ def _keyed(kind: str, a: Mapping[Any, Any], b: Mapping[Any, Any], within: str = 
 def _table(name: str, a: Table, b: Table) -> list[str]:
     ours = {(c.name,): c for c in a.columns}
     theirs = {(c.name,): c for c in b.columns}
-    lines = _keyed("column", ours, theirs, within=f"{name}.")
-    order_a = [c.name for c in a.columns]
-    order_b = [c.name for c in b.columns]
-    if order_a != order_b and sorted(order_a) == sorted(order_b):
-        lines.append(f"table {name}: column order {_show(order_a)} ≠ {_show(order_b)}")
+    return _keyed("column", ours, theirs, within=f"{name}.")
+
+
+def _column_order(a: Description, b: Description) -> list[str]:
+    """Tables holding the same columns in another order."""
+    lines = []
+    for key in sorted(a.tables.keys() & b.tables.keys()):
+        mine, other = a.tables[key].order, b.tables[key].order
+        if mine != other and sorted(mine) == sorted(other):
+            lines.append(f"table {'.'.join(key)}: column order {_show(mine)} ≠ {_show(other)}")
     return lines
 
 
 def _fields(what: str, a: Any, b: Any) -> list[str]:
     lines = []
-    for field in fields(a):
-        mine, other = getattr(a, field.name), getattr(b, field.name)
-        if field.name != "name" and mine != other:
-            lines.append(f"{what}: {field.name} {_show(mine)} ≠ {_show(other)}")
+    for each in fields(a):
+        mine, other = getattr(a, each.name), getattr(b, each.name)
+        if each.name != "name" and mine != other:
+            lines.append(f"{what}: {each.name} {_show(mine)} ≠ {_show(other)}")
     return lines
 
 

@@ -75,6 +75,7 @@ class Settings:
     slow_revision: float
     heads: int
     lint_ignore: tuple[str, ...]
+    lint_from: str | None
     server_version: str | None
     extensions: tuple[str, ...]
     environment: str
@@ -209,6 +210,7 @@ KEYS = (
     Key("slow_revision", "DB_SLOW_REVISION", 10.0, _seconds),
     Key("heads", "DB_HEADS", 1, _count),
     Key("lint_ignore", "DB_LINT_IGNORE", LINT_IGNORED, _names),
+    Key("lint_from", "DB_LINT_FROM", None, _optional(_text)),
     Key("server_version", "DB_SERVER_VERSION", None, _optional(_text)),
     Key("extensions", "DB_EXTENSIONS", "", _names),
     Key("environment", "DB_ENV", "development", _text),
@@ -388,6 +390,7 @@ def load_settings(
         slow_revision=v["slow_revision"],
         heads=v["heads"],
         lint_ignore=v["lint_ignore"],
+        lint_from=v["lint_from"],
         server_version=v["server_version"],
         extensions=v["extensions"],
         environment=v["environment"],

@@ -94,11 +94,6 @@ def test_a_history_kept_in_public_is_found_and_continued(
     assert diff(full.describe(["app"]), behind.describe(["app"])) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db.validate's lint hands squawk the statements revisions sent through the driver "
-    "(pyformat placeholders, SQLAlchemy's own catalog queries): each is a syntax-error finding",
-)
 def test_validate_lints_the_sql_revisions_send(tmp_path: Path, databases: Databases) -> None:
     """The schema-qualified history reads rows: from there on, its SQL is captured on a
     database (our env.py, so that every revision before it renders offline)."""

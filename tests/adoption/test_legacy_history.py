@@ -128,16 +128,12 @@ def test_offline_sql_stops_at_the_first_revision_that_reads_rows(
     assert empty.describe(PUBLIC).tables == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dbtasks' Config has cmd_opts without `x`: context.get_x_argument() raises "
-    "AttributeError in env.py, so an env.py reading -x arguments cannot run",
-)
 def test_offline_sql_runs_an_env_py_that_reads_x_arguments(
     built: Built, databases: Databases
 ) -> None:
     result = built.project.inv(databases.new(), "db.upgrade", "--sql")
-    assert "AttributeError" not in result.stderr
+    # Only the revision that reads rows stops the offline run, not env.py's -x reading.
+    assert "'Namespace' object has no attribute 'x'" not in result.stderr
     assert "CREATE TABLE users" in result.stdout
 
 
@@ -150,14 +146,9 @@ def test_adopt_reports_what_raw_alembic_left(built: Built) -> None:
     assert built.raw.scalar("SELECT to_regclass('public.dbtasks_revision_log')") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db.adopt calls any env.py containing the word 'dbtasks' ours: this one only "
-    "mentions it in its docstring",
-)
 def test_adopt_tells_a_custom_env_py_from_ours(built: Built) -> None:
     env = (built.project.root / "migrations" / "env.py").read_text()
-    assert "dbtasks" in env and "run_migrations()" not in env
+    assert "dbtasks" in env and "from dbtasks" not in env  # mentions us, is not ours
     found = json.loads(ok(built.project.inv(built.raw, "db.adopt", "--json")))
     assert found["env_py"] == "custom"
 
@@ -200,12 +191,6 @@ def test_an_env_py_keeping_the_history_elsewhere_is_refused(
     assert empty.describe(PUBLIC).tables == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db.adopt looks for DB_VERSION_TABLE only: a database whose history is in "
-    "alembic_version_app is reported as having no version table, and the advice to stamp "
-    "would give it a second one",
-)
 def test_adopt_finds_a_version_table_it_was_not_told_about(built: Built) -> None:
     found = json.loads(
         ok(built.project.inv(built.raw, "db.adopt", "--json", DB_VERSION_TABLE="alembic_version"))

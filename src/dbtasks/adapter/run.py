@@ -290,9 +290,12 @@ def _offline_failure(files: Files, exc: Exception) -> DbTasksError:
     where = locate(exc, files)
     if where is None:
         return DbTasksError(f"cannot write offline SQL: {_reason(exc)}")
+    reads_rows = "NoneType" in str(exc)  # op.get_bind() offline has no rows to give
     return DbTasksError(
         f"{where} cannot run offline: {_reason(exc)}",
-        "revisions that read rows need a database: apply them with `inv db.upgrade`",
+        "revisions that read rows need a database: apply them with `inv db.upgrade`"
+        if reads_rows
+        else "this revision needs a database to produce its SQL: apply it with `inv db.upgrade`",
     )
 
 

@@ -47,7 +47,8 @@ def make_config(settings: Settings, output: TextIO | None = None) -> Config:
         str(ini),
         output_buffer=output,
         stdout=output or sys.stdout,
-        cmd_opts=argparse.Namespace(quiet=True),
+        # What `alembic` itself passes: env.py files read -x arguments through it.
+        cmd_opts=argparse.Namespace(quiet=True, x=[]),
     )
     config.attributes[SETTINGS_KEY] = settings
     config.attributes[VERSION_KEY] = configured(settings)

@@ -3,6 +3,7 @@ them. It reads and reports; only `--stamp` changes anything (through `db.stamp`)
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def classify_env(script_dir: Path) -> str:
     """Whose env.py this is: it decides what dbtasks can do for it."""
     env = script_dir / "env.py"
     text = env.read_text(encoding="utf-8") if env.is_file() else ""
-    if "dbtasks" in text:
+    if re.search(r"^\s*from dbtasks\.adapter\.runtime import", text, re.MULTILINE):
         return ENV_RUNTIME
     if "engine_from_config" in text and "context.configure(" in text:
         return ENV_PLAIN

@@ -33,18 +33,37 @@ def configured(settings: Settings) -> VersionTable:
 
 def locate(cur: Any, settings: Settings) -> VersionTable:
     """Where this database keeps its history: the configured place or, when
-    DB_VERSION_SCHEMA is not set and DB_SCHEMA holds none, the one schema that does (a
-    database migrated before dbtasks): never a second version table."""
+    DB_VERSION_SCHEMA is not set and nothing is there, the one table shaped like Alembic's
+    version table (a database migrated before dbtasks): never a second version table."""
     wanted = configured(settings)
     if settings.version_schema or exists(cur, wanted):
         return wanted
+    shaped = [VersionTable(schema, table) for schema, table in _shaped(cur)]
+    named = [found for found in shaped if found.table == wanted.table]
+    if len(named) == 1:
+        return named[0]
+    # The name is another one too (an env.py's version_table=): still never a second table.
+    return shaped[0] if len(shaped) == 1 and not named else wanted
+
+
+def _shaped(cur: Any) -> list[tuple[str, str]]:
+    """Tables shaped like Alembic's version table: one `version_num` column and the
+    primary key Alembic names `<table>_pkc`."""
     cur.execute(
-        "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relname = %s AND c.relkind IN ('r', 'p') AND n.nspname <> ALL(%s) ORDER BY 1",
-        (wanted.table, list(_SYSTEM_SCHEMAS)),
+        """
+        SELECT n.nspname, c.relname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
+             AND k.conname = c.relname || '_pkc'
+        WHERE c.relkind = 'r' AND n.nspname <> ALL(%s)
+          AND (SELECT array_agg(a.attname) FROM pg_attribute a
+               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+              = ARRAY['version_num']::name[]
+        ORDER BY 1, 2
+        """,
+        (list(_SYSTEM_SCHEMAS),),
     )
-    found = [str(row[0]) for row in cur.fetchall()]
-    return VersionTable(found[0], wanted.table) if len(found) == 1 else wanted
+    return [(str(row[0]), str(row[1])) for row in cur.fetchall()]
 
 
 def exists(cur: Any, where: VersionTable) -> bool:

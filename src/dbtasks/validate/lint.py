@@ -99,7 +99,7 @@ def lint(ws: Workspace, sql_for: Callable[[str], str], settings: Settings) -> li
     squawk = find_squawk()
     if squawk is None:
         return [warn(f"squawk is not installed, no SQL was linted: {INSTALL}")]
-    findings, revisions = prepare(ws, sql_for)
+    findings, revisions = prepare(ws, sql_for, _already_deployed(ws, settings))
     texts = [r.script.for_squawk() for r in revisions]
     reports = run_squawk(squawk, texts, settings.server_version)
     ignore = rule_keys(settings.lint_ignore)
@@ -119,12 +119,25 @@ def find_squawk() -> str | None:
     return shutil.which("squawk")
 
 
-def prepare(ws: Workspace, sql_for: Callable[[str], str]) -> tuple[list[Finding], list[Revision]]:
+def _already_deployed(ws: Workspace, settings: Settings) -> set[str]:
+    """DB_LINT_FROM and everything below it: history that ran long ago is not linted."""
+    if not settings.lint_from:
+        return set()
+    from dbtasks.adapter.plan import resolve
+
+    return ws.graph.ancestors([resolve(ws, settings.lint_from).id])
+
+
+def prepare(
+    ws: Workspace, sql_for: Callable[[str], str], skip: set[str] | None = None
+) -> tuple[list[Finding], list[Revision]]:
     """Each revision's SQL and acknowledgments; a revision without SQL is a warning."""
     version = Name(ws.version.table, ws.version.schema)
     findings: list[Finding] = []
     revisions = []
     for rev in reversed(ws.graph.revisions):  # the graph lists newest first
+        if skip and rev.id in skip:
+            continue
         file = ws.relpath(rev.path)
         try:
             sql = sql_for(rev.id)

@@ -57,8 +57,13 @@ def _one(ws: Workspace, connection: Connection, revision: Revision, upgrade: boo
 def _capturing(connection: Connection, into: list[str]) -> Iterator[None]:
     from sqlalchemy import event
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        into.append(statement)
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        # What the server received, parameters in place; reads (a revision's own SELECTs,
+        # SQLAlchemy's catalog queries) change nothing and are not linted.
+        if statement.lstrip().upper().startswith(("SELECT", "SHOW", "WITH")):
+            return
+        text = cursor.mogrify(statement, parameters) if parameters else statement
+        into.append(text.decode() if isinstance(text, bytes) else text)
 
     event.listen(connection, "before_cursor_execute", record)
     try:

@@ -12,49 +12,23 @@ from __future__ import annotations
 import os
 import pwd
 import re
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dbtasks import passwords
 from dbtasks.errors import ConfigError
-from dbtasks.sources import (
-    Layer,
-    env_layer,
-    find_project_root,
-    pyproject_layer,
-    read_dotenv,
-)
+from dbtasks.keys import parse_all
+from dbtasks.sources import choose, find_project_root, layers
 from dbtasks.supabase import MANAGED_SCHEMAS, with_hosted_defaults
 from dbtasks.target import Endpoint, from_parts, from_url, is_loopback
 
-BACKENDS = ("native", "compose", "external")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-# Settings that name the connection target: one layer supplies them all (see above).
-CONNECTION = ("host", "port", "name", "user", "password", "database_url")
 # libpq reads these from the environment for any parameter a connection does not give,
 # and no explicit host overrides them: they could move every connection out of sight.
 LIBPQ_ROUTING_ENV = ("PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR")
-# squawk rules that judge style, not safety: off unless a project asks for them.
-LINT_IGNORED = (
-    "prefer-robust-stmts,prefer-bigint-over-int,prefer-bigint-over-smallint,"
-    "prefer-identity,prefer-text-field,prefer-timestamptz,require-timeout-settings,"
-    "require-lock-timeout"
-)
 # What initdb accepts as the bootstrap superuser without quoting surprises.
 _INITDB_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-@dataclass(frozen=True)
-class Key:
-    """One setting: its field name (also its pyproject key), its variable and default."""
-
-    field: str
-    env: str
-    default: Any
-    parse: Callable[[str, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -103,174 +77,6 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment.strip().lower() in ("production", "prod")
-
-
-def _text(name: str, raw: Any) -> str:
-    value = str(raw).strip()
-    if not value:
-        raise ConfigError(f"{name} is empty", "set it to a non-empty value")
-    return value
-
-
-def _secret(name: str, raw: Any) -> str:
-    return str(raw)
-
-
-def _identifier(name: str, raw: Any) -> str:
-    value = _text(name, raw)
-    if len(value.encode()) > 63:
-        raise ConfigError(f"{name}={value!r} is longer than Postgres' 63-byte name limit")
-    return value
-
-
-def _port(name: str, raw: Any) -> int:
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ConfigError(f"{name}={str(raw)!r} is not a port number (1-65535)") from None
-    if not 0 < value < 65536:
-        raise ConfigError(f"{name}={value} is out of range (1-65535)")
-    return value
-
-
-def _count(name: str, raw: Any) -> int:
-    text = str(raw).strip()
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"{name}={str(raw)!r} is not a whole number of at least 1")
-    return int(text)
-
-
-def _names(name: str, raw: Any) -> tuple[str, ...]:
-    """A comma-separated list (a TOML list in pyproject.toml)."""
-    parts = raw if isinstance(raw, list | tuple) else str(raw).split(",")
-    return tuple(str(p).strip() for p in parts if str(p).strip())
-
-
-def _seconds(name: str, raw: Any) -> float:
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        raise ConfigError(f"{name}={str(raw)!r} is not a number of seconds") from None
-    if not 0 < value < float("inf"):
-        raise ConfigError(f"{name}={str(raw)!r} must be a number of seconds greater than 0")
-    return value
-
-
-def _flag(name: str, raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    value = str(raw).strip().lower()
-    if value in _TRUE | _FALSE:
-        return value in _TRUE
-    raise ConfigError(f"{name}={str(raw)!r} is not a boolean (use true or false)")
-
-
-def _backend(name: str, raw: Any) -> str:
-    value = str(raw).strip().lower()
-    if value not in (*BACKENDS, "auto"):
-        raise ConfigError(f"{name}={str(raw)!r} is not a backend (use {', '.join(BACKENDS)})")
-    return value
-
-
-def _choice(*allowed: str) -> Callable[[str, Any], str]:
-    def parse(name: str, raw: Any) -> str:
-        value = str(raw).strip()
-        for option in allowed:
-            if value.lower() == option.lower():
-                return option
-        raise ConfigError(f"{name}={str(raw)!r} is not one of {', '.join(allowed)}")
-
-    return parse
-
-
-def _optional(parse: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
-    def wrapped(name: str, raw: Any) -> Any:
-        return None if raw is None or str(raw).strip() == "" else parse(name, raw)
-
-    return wrapped
-
-
-KEYS = (
-    Key("host", "DB_HOST", "127.0.0.1", _text),
-    Key("port", "DB_PORT", 54322, _port),
-    Key("name", "DB_NAME", "mindmirror", _identifier),
-    Key("user", "DB_USER", "postgres", _identifier),
-    Key("password", "DB_PASS", None, _secret),
-    Key("schema", "DB_SCHEMA", "mindmirror", _identifier),
-    Key("database_url", "DATABASE_URL", None, _optional(_text)),
-    Key("version_table", "DB_VERSION_TABLE", "alembic_version", _identifier),
-    Key("version_schema", "DB_VERSION_SCHEMA", None, _optional(_identifier)),
-    Key("backend", "DB_BACKEND", "auto", _backend),
-    Key("data_dir", "DB_DATA_DIR", ".dbtasks/pgdata", _text),
-    Key("health_timeout", "DB_HEALTH_TIMEOUT", 30.0, _seconds),
-    Key("pg_bindir", "DB_PG_BINDIR", None, _optional(_text)),
-    Key("native_user", "DB_NATIVE_USER", None, _optional(_identifier)),
-    Key("lock", "DB_LOCK", True, _flag),
-    Key("lock_timeout", "DB_LOCK_TIMEOUT", 60.0, _seconds),
-    Key("slow_revision", "DB_SLOW_REVISION", 10.0, _seconds),
-    Key("heads", "DB_HEADS", 1, _count),
-    Key("lint_ignore", "DB_LINT_IGNORE", LINT_IGNORED, _names),
-    Key("lint_from", "DB_LINT_FROM", None, _optional(_text)),
-    Key("server_version", "DB_SERVER_VERSION", None, _optional(_text)),
-    Key("extensions", "DB_EXTENSIONS", "", _names),
-    Key("environment", "DB_ENV", "development", _text),
-    Key("metadata", "DB_METADATA", None, _optional(_text)),
-    Key("seeds", "DB_SEEDS", "seeds/*.sql", _text),
-    Key("seed_callable", "DB_SEED_CALLABLE", None, _optional(_text)),
-    Key("compose_file", "DB_COMPOSE_FILE", "docker-compose.yml", _text),
-    Key("image", "DB_IMAGE", "supabase/postgres:17.6.1.136", _text),
-    Key("log_file", "DB_LOG_FILE", None, _optional(_text)),
-    Key("log_level", "DB_LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
-    Key("log_format", "DB_LOG_FORMAT", "text", _choice("text", "json")),
-)
-_BY_ENV = {k.env: k.field for k in KEYS}
-_BY_FIELD = {k.field: k for k in KEYS}
-
-
-def _layers(
-    root: Path, environ: Mapping[str, str], flags: Mapping[str, Any], warnings: list[str]
-) -> list[Layer]:
-    """Every layer, lowest first."""
-    return [
-        Layer("default", {k.field: k.default for k in KEYS}),
-        pyproject_layer(root, _BY_FIELD),
-        env_layer(".env", read_dotenv(root / ".env"), _BY_ENV, warnings),
-        env_layer("environment", environ, _BY_ENV, warnings),
-        Layer("flag", {f: v for f, v in flags.items() if v is not None}),
-    ]
-
-
-def _choose(layers: list[Layer], warnings: list[str]) -> dict[str, tuple[str, Any]]:
-    """For each field, the winning (layer name, raw value)."""
-    chosen: dict[str, tuple[str, Any]] = {}
-    for layer in layers:
-        chosen.update({f: (layer.name, v) for f, v in layer.values.items()})
-    top = next(
-        (i for i in range(len(layers) - 1, 0, -1) if set(layers[i].values) & set(CONNECTION)),
-        0,
-    )
-    url_layer = next(
-        (i for i in range(len(layers) - 1, 0, -1) if layers[i].values.get("database_url")), 0
-    )
-    if url_layer and url_layer < top:
-        beaten = sorted(set(layers[top].values) & set(CONNECTION))
-        warnings.append(
-            f"DATABASE_URL from {layers[url_layer].name} is ignored: "
-            f"{_BY_FIELD[beaten[0]].env} from {layers[top].name} takes precedence"
-        )
-        chosen["database_url"] = ("default", None)
-    return chosen
-
-
-def _parse_all(chosen: dict[str, tuple[str, Any]]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key in KEYS:
-        source, raw = chosen[key.field]
-        try:
-            values[key.field] = raw if raw is None else key.parse(key.env, raw)
-        except ConfigError as exc:
-            raise ConfigError(f"{exc.message} (from {source})", exc.hint) from None
-    return values
 
 
 def _native_user(configured: str | None) -> str | None:
@@ -363,8 +169,8 @@ def load_settings(
     if environ is None:
         _isolate_libpq(os.environ, warnings)
         environ = os.environ
-    chosen = _choose(_layers(root, environ, flags or {}, warnings), warnings)
-    v = _parse_all(chosen)
+    chosen = choose(layers(root, environ, flags or {}, warnings), warnings)
+    v = parse_all(chosen)
     url = from_url(v["database_url"]) if v["database_url"] else None
     backend = _backend_for(v["backend"], url.host if url else v["host"])
     data_dir = _data_dir(root, v["data_dir"])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtasks.errors import ConfigError
+from dbtasks.keys import BY_ENV, BY_FIELD, CONNECTION, KEYS
 
 # Files that mark a project's own root. The nearest directory holding one wins, so a
 # monorepo's parent `.env` or pyproject.toml is never picked up by a sub-project.
@@ -119,3 +120,38 @@ def _looks_like_ours(key: str, by_env: Mapping[str, str], strict: bool) -> bool:
         # DBENV, DATABSE_URL: a near miss of ours in our own .env is a typo, not an app key.
         return strict and nearest(key, by_env, cutoff=0.85) is not None
     return strict or nearest(key, by_env) is not None
+
+
+def layers(
+    root: Path, environ: Mapping[str, str], flags: Mapping[str, Any], warnings: list[str]
+) -> list[Layer]:
+    """Every layer, lowest first."""
+    return [
+        Layer("default", {k.field: k.default for k in KEYS}),
+        pyproject_layer(root, BY_FIELD),
+        env_layer(".env", read_dotenv(root / ".env"), BY_ENV, warnings),
+        env_layer("environment", environ, BY_ENV, warnings),
+        Layer("flag", {f: v for f, v in flags.items() if v is not None}),
+    ]
+
+
+def choose(layers: list[Layer], warnings: list[str]) -> dict[str, tuple[str, Any]]:
+    """For each field, the winning (layer name, raw value)."""
+    chosen: dict[str, tuple[str, Any]] = {}
+    for layer in layers:
+        chosen.update({f: (layer.name, v) for f, v in layer.values.items()})
+    top = next(
+        (i for i in range(len(layers) - 1, 0, -1) if set(layers[i].values) & set(CONNECTION)),
+        0,
+    )
+    url_layer = next(
+        (i for i in range(len(layers) - 1, 0, -1) if layers[i].values.get("database_url")), 0
+    )
+    if url_layer and url_layer < top:
+        beaten = sorted(set(layers[top].values) & set(CONNECTION))
+        warnings.append(
+            f"DATABASE_URL from {layers[url_layer].name} is ignored: "
+            f"{BY_FIELD[beaten[0]].env} from {layers[top].name} takes precedence"
+        )
+        chosen["database_url"] = ("default", None)
+    return chosen

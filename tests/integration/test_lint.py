@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dbtasks.adapter.run import revision_sql
+from dbtasks.adapter.offline import revision_sql
 from dbtasks.adapter.workspace import Workspace
 from dbtasks.validate import Finding, Level
 from dbtasks.validate import lint as lint_module

@@ -8,7 +8,6 @@ The steps are walked with the same `iterate_revisions` call the plan used.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import log, pg
-from dbtasks.adapter.errors import Files, RevisionError, locate, resolving
+from dbtasks.adapter.errors import resolving
 from dbtasks.adapter.workspace import CONNECTION_KEY
 from dbtasks.errors import ConfigError, DbTasksError, ExitCode
 
@@ -115,7 +114,7 @@ def _run(
             else:
                 walked = list(script.iterate_revisions(current, target, select_for_downgrade=True))
         clock[0] = time.perf_counter()
-        return _steps(script, walked, upgrade)
+        return migration_steps(script, walked, upgrade)
 
     env = EnvironmentContext(ws.config, script, fn=steps, destination_rev=target)
     configure = env.configure
@@ -134,41 +133,11 @@ def _run(
         script.run_env()
 
 
-def _steps(script: Any, walked: list[Any], upgrade: bool) -> list[Any]:
+def migration_steps(script: Any, walked: list[Any], upgrade: bool) -> list[Any]:
     from alembic.runtime.migration import MigrationStep
 
     make = MigrationStep.upgrade_from_script if upgrade else MigrationStep.downgrade_from_script
     return [make(script.revision_map, s) for s in walked]
-
-
-def revision_sql(ws: Workspace, revision: str) -> str:
-    """The SQL one revision's upgrade emits offline (as `alembic upgrade --sql` would,
-    version table statements included), or an error naming the revision when it cannot
-    run without a database."""
-    from alembic.runtime.environment import EnvironmentContext
-
-    script = ws.script
-    with resolving(ws.files):
-        found = script.revision_map.get_revision(revision)
-    buffer = io.StringIO()
-    saved = ws.config.output_buffer
-    ws.config.output_buffer = buffer
-    try:
-        with EnvironmentContext(
-            ws.config,
-            script,
-            fn=lambda current, context: _steps(script, [found], True),
-            as_sql=True,
-            destination_rev=revision,
-        ):
-            script.run_env()
-    except DbTasksError:
-        raise
-    except Exception as exc:
-        raise _offline_failure(ws.files, exc) from None
-    finally:
-        ws.config.output_buffer = saved
-    return buffer.getvalue()
 
 
 def _same_version_table(kw: dict[str, Any], version: VersionTable) -> None:
@@ -220,7 +189,7 @@ def _interrupted(
 def _failure(
     ws: Workspace, failing: Revision | None, done: int, exc: Exception, upgrade: bool
 ) -> MigrationFailed:
-    reason = _reason(exc)
+    reason = error_reason(exc)
     if failing is None:
         return MigrationFailed(f"migration failed: {reason}")
     verb = "upgrade" if upgrade else "downgrade"
@@ -257,46 +226,11 @@ def _connection_lost(exc: Exception) -> bool:
     )
 
 
-def _reason(exc: Exception) -> str:
+def error_reason(exc: Exception) -> str:
     original = getattr(exc, "orig", None)
     text = str(original if original is not None else exc).strip()
     first = text.splitlines()[0] if text else ""
     return f"{type(original or exc).__name__}: {first}"
-
-
-def offline_sql(ws: Workspace, current: tuple[str, ...], target: str, upgrade: bool) -> None:
-    """Write the SQL of a range to the Config's output, touching nothing."""
-    from alembic import command
-
-    if len(current) > 1:
-        raise RevisionError(
-            f"offline SQL needs a single current revision, the database has {len(current)}",
-            "merge the heads first (`inv db.merge`)",
-        )
-    if not target.strip():
-        raise RevisionError("the revision is empty", "name one: an id, head, base, +N or -N")
-    start = f"{current[0]}:" if current else ""
-    run = command.upgrade if upgrade else command.downgrade
-    try:
-        with resolving(ws.files):
-            run(ws.config, f"{start}{target}", sql=True)
-    except DbTasksError:
-        raise
-    except Exception as exc:
-        raise _offline_failure(ws.files, exc) from None
-
-
-def _offline_failure(files: Files, exc: Exception) -> DbTasksError:
-    where = locate(exc, files)
-    if where is None:
-        return DbTasksError(f"cannot write offline SQL: {_reason(exc)}")
-    reads_rows = "NoneType" in str(exc)  # op.get_bind() offline has no rows to give
-    return DbTasksError(
-        f"{where} cannot run offline: {_reason(exc)}",
-        "revisions that read rows need a database: apply them with `inv db.upgrade`"
-        if reads_rows
-        else "this revision needs a database to produce its SQL: apply it with `inv db.upgrade`",
-    )
 
 
 def stamp(ws: Workspace, connection: Connection, target: str, purge: bool) -> None:

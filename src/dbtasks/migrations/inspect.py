@@ -127,8 +127,8 @@ class OfflineSql(Read[None]):
         self.only = only  # just this revision (db.show --sql)
 
     def plan(self, work: Work) -> None:
+        from dbtasks.adapter.offline import offline_sql
         from dbtasks.adapter.plan import resolve
-        from dbtasks.adapter.run import offline_sql
 
         if not self.only:
             current = work.current()

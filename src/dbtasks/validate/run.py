@@ -183,7 +183,7 @@ def _lint(run: Run, ws: Workspace) -> None:
 
 def _sql_for(run: Run, ws: Workspace, notes: list[Finding]) -> Callable[[str], str]:
     """Offline SQL, else what the revision sent to the scratch database."""
-    from dbtasks.adapter.run import revision_sql
+    from dbtasks.adapter.offline import revision_sql
 
     def sql_for(revision: str) -> str:
         try:

@@ -112,11 +112,14 @@ def add_enum_values(context: Any, script: Any, metadata: Any) -> None:
 
 
 def _existing_labels(context: Any) -> dict[str, list[str]]:
+    return {} if context.connection is None else enum_labels(context.connection)
+
+
+def enum_labels(connection: Any) -> dict[str, list[str]]:
+    """The enum types of the connection's schema and their labels, in order."""
     from sqlalchemy import text
 
-    if context.connection is None:
-        return {}
-    rows = context.connection.execute(
+    rows = connection.execute(
         text(
             "SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
             "JOIN pg_namespace n ON n.oid = t.typnamespace "

@@ -143,18 +143,9 @@ def enum_drift(ws: Workspace, connection: Connection) -> list[Finding]:
 
 
 def _database_enums(connection: Connection) -> dict[str, list[str]]:
-    from sqlalchemy import text
+    from dbtasks.adapter.enums import enum_labels
 
-    rows = connection.execute(
-        text(
-            "SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
-            "JOIN pg_namespace n ON n.oid = t.typnamespace "
-            "WHERE n.nspname = current_schema() ORDER BY t.typname, e.enumsortorder"
-        )
-    )
-    labels: dict[str, list[str]] = {}
-    for name, label in rows:
-        labels.setdefault(str(name), []).append(str(label))
+    labels = enum_labels(connection)
     connection.commit()
     return labels
 

@@ -20,7 +20,6 @@ from tests.reliability.outcome import Outcome, assert_clean
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 
 CommandLine = tuple[str, ...]
-KNOWN: dict[CommandLine, str] = {}
 SOME_TASKS = {"db.upgrade", "db.downgrade", "db.reset", "stack.down", "stack.logs", "test"}
 
 
@@ -45,17 +44,14 @@ def outcomes(at_head: ScratchProject) -> dict[CommandLine, Outcome]:
 
 
 def test_every_task_survives_garbage(outcomes: dict[CommandLine, Outcome]) -> None:
-    assert set(KNOWN) <= set(outcomes), set(KNOWN) - set(outcomes)
     broken = []
     for line, outcome in outcomes.items():
-        if line in KNOWN:
-            continue
         try:
             assert_clean(outcome)
         except AssertionError:
             broken.append(f"inv {' '.join(map(repr, line))}: {outcome.describe()}")
     assert not broken, "\n\n".join(broken)
-    print(f"{len(outcomes)} garbage command lines, {len(KNOWN)} known to fail")
+    print(f"{len(outcomes)} garbage command lines")
 
 
 def test_garbage_changed_nothing(
@@ -64,21 +60,6 @@ def test_garbage_changed_nothing(
     state = observe.read_state(at_head.settings().endpoint)
     assert observe.assert_agrees(state, ["r001", "r002", "r003"]) == ["r001", "r002", "r003"]
     assert len(at_head.revision_files()) == 3
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        pytest.param(
-            line,
-            id=" ".join(line),
-            marks=pytest.mark.xfail(strict=True, reason=reason, raises=AssertionError),
-        )
-        for line, reason in KNOWN.items()
-    ],
-)
-def test_known_garbage_defect(outcomes: dict[CommandLine, Outcome], line: CommandLine) -> None:
-    assert_clean(outcomes[line])
 
 
 def test_invokes_own_parse_errors_exit_1_as_documented(

@@ -75,7 +75,9 @@ def their_databases(prefix: str) -> list[str]:
 
 
 @dataclass
-class _Validate:
+class ValidateRun:
+    """One validate comparison: its project, its databases and what each side does."""
+
     b: Bench
     project: Project
 
@@ -149,7 +151,7 @@ class _Validate:
 
 
 def validate(b: Bench, n: int) -> Case:
-    case = _Validate(b, b.project(n))
+    case = ValidateRun(b, b.project(n))
     theirs = their_databases(case.theirs_db)
     sides = (
         Side(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.project import REPO
 
-CASES = ("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "growth")
+CASES = ("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate", "growth")
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
@@ -30,6 +30,9 @@ class Flags:
 @dataclass(frozen=True)
 class Options:
     revisions: int = 500
+    # The validate case's N unless --revisions sets one: pytest-alembic's side runs the
+    # history four times over, one revision at a time (a minute a run at N=500).
+    validate_revisions: int = 100
     growth: tuple[int, ...] = (100, 500, 1000)
     reps: int = 5
     warmups: int = 1
@@ -57,6 +60,7 @@ def make_options(flags: Flags) -> Options:
         growth=_numbers(flags.growth) or options.growth,
         reps=flags.reps or options.reps,
         revisions=flags.revisions or options.revisions,
+        validate_revisions=flags.revisions or options.validate_revisions,
         modes=MODES if flags.bytecode == "both" else (flags.bytecode,),
         warmups=flags.warmups,
         output=Path(flags.output) if flags.output else RESULTS,
@@ -85,7 +89,8 @@ def plan(options: Options) -> list[tuple[str, int]]:
     """(case, N) pairs in running order: small N first, each pair once.
 
     The growth series runs status, no-op and upgrade at each of its N; at the main N
-    those are the main comparisons themselves, not a second measurement.
+    those are the main comparisons themselves, not a second measurement. validate runs
+    last, at its own N (100 unless --revisions names one).
     """
     wanted = set(options.only or CASES)
     growth = set(options.growth) if "growth" in wanted else set()
@@ -95,6 +100,8 @@ def plan(options: Options) -> list[tuple[str, int]]:
             if n in growth or (name in wanted and n == options.revisions):
                 pairs.append((name, n))
     pairs += [(n, options.revisions) for n in ("reset", "plugin", "init") if n in wanted]
+    if "validate" in wanted:
+        pairs.append(("validate", options.validate_revisions))
     return pairs
 
 

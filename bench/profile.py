@@ -1,10 +1,12 @@
 """Where one `inv db.upgrade` from empty spends its time: cProfile around the real command.
 
     python -m bench.profile [--revisions 500] [--top 30] [--bytecode off|on] [--timer cpu]
+    python -m bench.profile --case validate [--revisions 100] ...
 
 Same server, project and checks as the bench: the database is empty before and at head
-with every object after, so the profile is of the run the bench times. Writes the raw
-profile next to the JSON results (`bench/results/upgrade.prof`, for snakeviz & co.).
+with every object after (with `--case validate`: `inv db.validate` on the validate case's
+models must pass every check), so the profile is of the run the bench times. Writes the
+raw profile next to the JSON results (`bench/results/<case>.prof`, for snakeviz & co.).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench import proc
+from bench.cases.validate import ValidateRun
 from bench.checks import require_at_head, require_empty
 from bench.context import Bench
 from bench.options import RESULTS
+from bench.outcomes import require_validated
 from bench.server import bench_server
 
 DATABASE = "profiled"
@@ -51,6 +55,19 @@ def profile_upgrade(bench: Bench, revisions: int, output: Path, timer: str = "wa
     require_at_head(bench.server.state(DATABASE), project.history, DATABASE)
 
 
+def profile_validate(bench: Bench, revisions: int, output: Path, timer: str = "wall") -> None:
+    case = ValidateRun(bench, bench.project(revisions))
+    case.setup()
+    args = [sys.executable, "-c", RUNNER, str(output), timer, "db.validate", "--json"]
+    if bench.mode.name == "on":
+        case.prepare(case.ours_db)()
+        proc.run([*proc.INV, "db.validate", "--json"], case.project.root, case.env(case.ours_db))
+    case.prepare(case.ours_db)()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result = proc.run(args, case.project.root, case.env(case.ours_db))
+    require_validated(result.stdout, case.project.history)
+
+
 def summary(path: Path, top: int) -> str:
     out = io.StringIO()
     stats = pstats.Stats(str(path), stream=out)
@@ -60,18 +77,23 @@ def summary(path: Path, top: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--revisions", type=int, default=500, help="history size (default 500)")
+    parser.add_argument(
+        "--case", choices=("upgrade", "validate"), default="upgrade", help="what to profile"
+    )
+    parser.add_argument("--revisions", type=int, help="history size (500; validate: 100)")
     parser.add_argument("--top", type=int, default=30, help="entries to print (default 30)")
     parser.add_argument("--bytecode", choices=("off", "on"), default="off", help="cache mode")
     parser.add_argument("--timer", choices=("wall", "cpu"), default="wall", help="what to time")
     args = parser.parse_args(argv)
     from tests.support import scratch_dir
 
-    output = RESULTS.with_name("upgrade.prof")
+    output = RESULTS.with_name(f"{args.case}.prof")
+    profile = profile_validate if args.case == "validate" else profile_upgrade
+    revisions = args.revisions or (100 if args.case == "validate" else 500)
     with scratch_dir("bench-profile") as root, bench_server(root) as server:
         mode = proc.Mode(args.bytecode, root / "pycache" if args.bytecode == "on" else None)
         bench = Bench(server, root, mode, proc.base_env())
-        profile_upgrade(bench, args.revisions, output, args.timer)
+        profile(bench, revisions, output, args.timer)
     print(summary(output, args.top))
     return 0
 

@@ -21,7 +21,17 @@ if TYPE_CHECKING:
     from dbtasks.console import Console
 
 GROWTH_CASES = ("status", "noop", "upgrade")
-PACKAGES = ("dbtasks", "alembic", "sqlalchemy", "invoke", "psycopg2-binary")
+PACKAGES = (
+    "dbtasks",
+    "alembic",
+    "sqlalchemy",
+    "invoke",
+    "psycopg2-binary",
+    # the validate case: its alternative, the test runner, and the linter dbtasks runs
+    "pytest-alembic",
+    "pytest",
+    "squawk-cli",
+)
 
 
 def ms(seconds: float | None) -> str:

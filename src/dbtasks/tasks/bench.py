@@ -14,7 +14,8 @@ from invoke.tasks import task
 HELP = {
     "quick": "a smoke run: N=100, growth at 50/100/200, 3 repetitions",
     "full": "add N=3000 to the growth series (slow: several minutes more per mode)",
-    "only": "comma-separated cases: startup, status, noop, upgrade, reset, plugin, init, growth",
+    "only": "comma-separated cases: startup, status, noop, upgrade, reset, plugin, init, "
+    "validate, growth",
     "reps": "timed runs of each side (default 5; 3 with --quick)",
     "revisions": "N, the history size of the main comparisons (default 500; 100 with --quick)",
     "growth": "comma-separated N of the growth series (default 100,500,1000)",

@@ -157,6 +157,7 @@ def _schema_checks(run: Run, ws: Workspace) -> None:
     from dbtasks.validate.scratch import scratch_database
 
     order = list(ws.graph.pending(()))
+    drift_seconds = 0.0
     with (
         run.check("roundtrip", "drift") as (rt, dr),
         scratch_database(run.settings, run.console) as scratch,
@@ -165,9 +166,14 @@ def _schema_checks(run: Run, ws: Workspace) -> None:
         up = schema_pass.upward(ws, conn, order, shapes=rt is not None)
         run.captured = up.sql
         if dr is not None:
+            started = time.perf_counter()
             dr.findings += schema_pass.drift(ws, conn)
+            drift_seconds = time.perf_counter() - started
         if rt is not None:
             rt.findings += schema_pass.downward(ws, conn, order, up)
+    if rt is not None and dr is not None:
+        # The scratch database and both passes are the round trip's; drift is the compare.
+        rt.seconds, dr.seconds = rt.seconds + dr.seconds - drift_seconds, drift_seconds
 
 
 def _lint(run: Run, ws: Workspace) -> None:

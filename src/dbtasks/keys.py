@@ -39,6 +39,7 @@ KEYS = (
     Key("port", "DB_PORT", 54322, parse.port),
     Key("name", "DB_NAME", "mindmirror", parse.identifier),
     Key("user", "DB_USER", "postgres", parse.identifier),
+    # Empty is unset: the local cluster then gets a generated password.
     Key("password", "DB_PASS", None, parse.secret),
     Key("schema", "DB_SCHEMA", "mindmirror", parse.identifier),
     Key("database_url", "DATABASE_URL", None, parse.optional(parse.text)),

@@ -20,8 +20,9 @@ def text(name: str, raw: Any) -> str:
     return value
 
 
-def secret(name: str, raw: Any) -> str:
-    return str(raw)
+def secret(name: str, raw: Any) -> str | None:
+    """Any characters, spaces included; only the empty string means "not set"."""
+    return None if str(raw) == "" else str(raw)
 
 
 def identifier(name: str, raw: Any) -> str:

@@ -4,7 +4,10 @@ revision; MindMirror's history passes."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +172,43 @@ def test_unknown_check_is_bad_input(project: ScratchProject) -> None:
 def test_scratch_databases_are_dropped(project: ScratchProject) -> None:
     write_chain(project.versions, 2)
     validate(project, "--only", "roundtrip")
-    conn = psycopg2.connect(**project.settings().endpoint.connect_kwargs("postgres"))
+    settings = project.settings()
+    # Only this project's scratch names: other tests share the cluster and its databases.
+    pattern = settings.endpoint.database + "\\_validate\\_%"
+    conn = psycopg2.connect(**settings.endpoint.connect_kwargs("postgres"))
     with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_database WHERE datname LIKE '%validate%'")
+        cur.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", (pattern,))
         assert cur.fetchone() == (0,)
     conn.close()
+
+
+def test_a_role_that_cannot_create_databases_gets_a_throwaway_cluster(
+    project: ScratchProject,
+) -> None:
+    undo = 'op.drop_table("t1")\n    op.drop_table("applied_log")'
+    revision(project, "r001", None, 'op.execute("CREATE TABLE t1 (id int)")', undo)
+    role = f"nocreate_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(**project.settings().endpoint.connect_kwargs("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE ROLE {role} LOGIN NOCREATEDB PASSWORD 'x-pass'")
+    tmp = Path(tempfile.mkdtemp(prefix="validate-tmp-"))
+    tmp.chmod(0o755)  # the server account reaches the cluster made below it
+    try:
+        result = project.inv(
+            "db.validate",
+            "--json",
+            "--only",
+            "roundtrip",
+            DB_USER=role,
+            DB_PASS="x-pass",
+            TMPDIR=str(tmp),
+        )
+        checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+        assert result.returncode == 0 and checks["roundtrip"]["level"] == "pass"
+        assert list(tmp.iterdir()) == []  # the cluster is gone with its directory
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        with admin.cursor() as cur:
+            cur.execute(f"DROP ROLE {role}")
+        admin.close()

@@ -32,7 +32,8 @@ def can_create_databases(settings: Settings) -> bool:
     if settings.is_production:
         return False
     try:
-        probe(settings.endpoint)
+        # The maintenance database: the configured one need not exist yet (a fresh CI server).
+        probe(replace(settings.endpoint, database=pg.MAINTENANCE_DB))
         with pg.maintenance(settings.endpoint) as cur:
             cur.execute("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")
             row = cur.fetchone()

@@ -73,7 +73,7 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess.Co
         raise CheckFailed(f"`{describe(args)}` did not finish in {TIMEOUT:g}s") from None
     if result.returncode != 0:
         raise CheckFailed(
-            f"`{describe(args)}` exited {result.returncode}: {last_line(result.stderr)}"
+            f"`{describe(args)}` exited {result.returncode}: {why(result)}"
         )
     return result
 
@@ -93,6 +93,14 @@ def describe(args: Sequence[str]) -> str:
 def last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
+
+
+def why(result: subprocess.CompletedProcess[str]) -> str:
+    """The line that says why a run failed: stderr's last, else pytest's first FAILED."""
+    if result.stderr.strip():
+        return last_line(result.stderr)
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+    return failed[0] if failed else last_line(result.stdout)
 
 
 def tail(result: subprocess.CompletedProcess[str]) -> str:

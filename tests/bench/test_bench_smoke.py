@@ -19,8 +19,8 @@ from dbtasks.stack.binaries import find_binaries
 from dbtasks.tasks import bench as bench_task
 
 TINY = ["--revisions", "5", "--reps", "1", "--warmups", "0", "--bytecode", "off"]
-# Every case but the cold init (two clusters from scratch) and the plugin (three pytest
-# runs): each would add a third to this test; `inv bench --only init,plugin --quick`.
+# Every case but the cold init (two clusters from scratch: `inv bench --only init
+# --quick`), and the plugin and validate cases, which have tests of their own.
 CASES = {"startup", "status", "noop", "upgrade", "reset"}
 
 pytestmark = pytest.mark.e2e
@@ -49,6 +49,15 @@ def test_every_case_runs_and_is_checked_end_to_end(tmp_path: Path, server: Serve
     # psql is part of this machine's Postgres install: the floors must have run.
     assert {"floor-1tx", "floor-per-rev"} <= set(upgrade["sides"])
     assert data["machine"]["cpu_count"] and data["machine"]["postgres"]
+
+
+def test_the_plugin_case_checks_a_per_test_database_at_head(tmp_path: Path, server: Server) -> None:
+    """Its first timed test looks inside its database: the history's tables and no more."""
+    out = tmp_path / "results.json"
+    assert cli.main([*TINY, "--only", "plugin", "--output", str(out)], server) == 0
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["failure"] is None
+    assert {"plugin", "no-db", "floor"} == set(result["sides"])
 
 
 def test_a_database_that_is_not_empty_fails_the_from_empty_run(

@@ -72,9 +72,7 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess.Co
     except subprocess.TimeoutExpired:
         raise CheckFailed(f"`{describe(args)}` did not finish in {TIMEOUT:g}s") from None
     if result.returncode != 0:
-        raise CheckFailed(
-            f"`{describe(args)}` exited {result.returncode}: {why(result)}"
-        )
+        raise CheckFailed(f"`{describe(args)}` exited {result.returncode}: {why(result)}")
     return result
 
 

@@ -8,12 +8,13 @@ missing database, unknown host).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from dbtasks import log
-from dbtasks.errors import HealthError
+from dbtasks.errors import ConfigError, HealthError
 from dbtasks.target import Endpoint
 
 REFUSED = "connection refused"
@@ -23,6 +24,7 @@ HOST_UNKNOWN = "host not found"
 TIMED_OUT = "timed out"
 STARTING = "server starting"
 SSL_REQUIRED = "SSL mismatch"
+BAD_OPTION = "bad connection option"
 
 # Substrings of libpq / server messages, in the order they are checked.
 _REASONS = (
@@ -40,6 +42,7 @@ _REASONS = (
     ("Connection refused", REFUSED),
     ("timeout expired", TIMED_OUT),
 )
+_BAD_OPTION = re.compile(r"\binvalid (?:[\w ]+ value|connection option)")
 logger = logging.getLogger("dbtasks.health")
 PERMANENT = frozenset({AUTH_FAILED, DB_MISSING, HOST_UNKNOWN, SSL_REQUIRED})
 
@@ -53,6 +56,10 @@ class HealthReport:
 
 def classify(message: str) -> str:
     """Map a connection error message onto one of the reasons above."""
+    # libpq rejects an option's value before it connects: 'invalid sslmode value: "x"',
+    # 'invalid integer value "x" for connection option "connect_timeout"'.
+    if _BAD_OPTION.search(message):
+        return BAD_OPTION
     for needle, reason in _REASONS:
         if needle in message:
             return reason
@@ -69,7 +76,10 @@ def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
     try:
         conn = pg.connect(endpoint, application="dbtasks health", connect_timeout=connect_timeout)
     except psycopg2.OperationalError as exc:
-        error = _error(endpoint, classify(str(exc)), str(exc))
+        reason = classify(str(exc))
+        if reason == BAD_OPTION:  # a setting to fix, not a server to start
+            raise _bad_option(endpoint, str(exc)) from None
+        error = _error(endpoint, reason, str(exc))
         log.event(logger, "health.failed", error.message, logging.WARNING, reason=error.reason)
         raise error from None
     try:
@@ -116,6 +126,15 @@ def wait_healthy(
         if clock() + interval > deadline:
             raise _error(endpoint, reason, f"no answer within {timeout:g}s") from None
         sleep(interval)
+
+
+def _bad_option(endpoint: Endpoint, detail: str) -> ConfigError:
+    from dbtasks.target import redact
+
+    line = redact(detail.strip().splitlines()[0], [endpoint.password])
+    # DB_* keys carry no options: libpq then read it from its own PG* environment.
+    where = "DATABASE_URL" if endpoint.source == "DATABASE_URL" else "a PG* environment variable"
+    return ConfigError(f"{where} holds a connection option libpq rejects: {line}")
 
 
 def _error(endpoint: Endpoint, reason: str, detail: str) -> HealthError:

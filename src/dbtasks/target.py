@@ -128,7 +128,10 @@ def _url_params(text: str) -> dict[str, str]:
     if base not in _SCHEMES:
         raise _bad(f"the scheme must be postgresql://, not {scheme}://")
     url = f"postgresql://{rest}"
-    split = urlsplit(url)
+    try:
+        split = urlsplit(url)
+    except ValueError:  # its own message quotes nothing, but say it in our words
+        raise _bad("its host is not a valid IPv6 address in brackets") from None
     # Before libpq's parse: it rejects keys it does not know (servicefile, in libpq 17)
     # with a message that cannot name them.
     moved = [k for k, _ in parse_qsl(split.query, keep_blank_values=True) if k in ROUTING_KEYS]
@@ -138,6 +141,7 @@ def _url_params(text: str) -> dict[str, str]:
             f"{'database' if moved[0] == 'dbname' else moved[0]}; put it in the URL itself"
         )
     params = _libpq_parse(url)
+    _check_host(params.get("host", ""), "DATABASE_URL")  # before the port: a list has several
     _port(params.get("port"))
     _cross_check(split, params)
     return params

@@ -61,9 +61,10 @@ def test_repr_holds_no_ssl_key_passphrase(tmp_path: Path) -> None:
         f"postgresql://127.0.0.1:5432/app?password={SECRET}&nosuchkey=1",
         f"mysql://admin:{SECRET}@127.0.0.1/app",
         f"postgresql://admin:{SECRET}@/app",
+        f"postgresql://admin:{SECRET}@[::1:5432/app",  # an unclosed IPv6 bracket
     ],
     ids=["bare-word", "bare-at", "key-value-quote", "key-value-unknown", "url-without-at",
-         "url-port", "query-port", "query-unknown", "scheme", "url-no-host"],
+         "url-port", "query-port", "query-unknown", "scheme", "url-no-host", "url-ipv6"],
 )  # fmt: skip
 def test_malformed_database_url_is_never_echoed(tmp_path: Path, url: str) -> None:
     message = error_of(tmp_path, url)

@@ -85,6 +85,15 @@ def test_host_list_is_bad_input(tmp_path: Path, env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    ["postgresql://u:p@127.0.0.1,127.0.0.2:5/app", "postgresql://u:p@127.0.0.1:5,127.0.0.2/app"],
+)
+def test_a_url_host_list_is_named_as_one_whatever_its_ports(tmp_path: Path, url: str) -> None:
+    found = verdict(tmp_path, {"DATABASE_URL": url})
+    assert found.code == BAD_INPUT and "several hosts" in found.message, found
+
+
+@pytest.mark.parametrize(
     "host",
     [
         f"127.{REMOTE}",

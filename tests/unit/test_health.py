@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dbtasks.errors import HealthError
+from dbtasks.errors import ConfigError, HealthError
 from dbtasks.health import (
     AUTH_FAILED,
+    BAD_OPTION,
     DB_MISSING,
     HOST_UNKNOWN,
     REFUSED,
@@ -14,9 +15,10 @@ from dbtasks.health import (
     TIMED_OUT,
     HealthReport,
     classify,
+    probe,
     wait_healthy,
 )
-from dbtasks.target import Endpoint
+from dbtasks.target import Endpoint, from_url
 
 EP = Endpoint("127.0.0.1", 5999, "postgres", "pw", "app")
 OK = HealthReport("15.4", 1.0, 0.1)
@@ -60,6 +62,12 @@ def attempts(*outcomes: HealthReport | str):  # type: ignore[no-untyped-def]
         ('could not translate host name "nope" to address', HOST_UNKNOWN),
         ("FATAL:  the database system is starting up", STARTING),
         ("timeout expired", TIMED_OUT),
+        ('invalid sslmode value: "bogus"', BAD_OPTION),
+        (
+            'connection to server at "127.0.0.1", port 5 failed: invalid integer value "x" for '
+            'connection option "connect_timeout"',
+            BAD_OPTION,
+        ),
     ],
 )
 def test_classify(message: str, reason: str) -> None:
@@ -98,3 +106,14 @@ def test_timeout_while_starting_is_timed_out() -> None:
     with pytest.raises(HealthError) as info:
         wait_healthy(EP, 1, clock=clock, sleep=clock.sleep, attempt=attempts(STARTING))
     assert info.value.reason == TIMED_OUT
+
+
+@pytest.mark.parametrize("query", ["sslmode=bogus", "connect_timeout=abc", "gssencmode=zz"])
+def test_an_option_libpq_rejects_is_bad_input_not_a_server_to_start(query: str) -> None:
+    # libpq checks option values before it opens a socket: nothing is contacted here.
+    endpoint = from_url(f"postgresql://u:s3cret-pw@127.0.0.1:5/app?{query}")
+    with pytest.raises(ConfigError) as info:
+        probe(endpoint)
+    message = str(info.value)
+    assert query.split("=")[0] in message and "stack.up" not in message
+    assert "s3cret-pw" not in message

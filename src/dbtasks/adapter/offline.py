@@ -25,10 +25,11 @@ def offline_sql(ws: Workspace, current: tuple[str, ...], target: str, upgrade: b
         )
     if not target.strip():
         raise RevisionError("the revision is empty", "name one: an id, head, base, +N or -N")
-    start = f"{current[0]}:" if current else ""
+    # A range (`base:head`, Alembic's offline syntax) names its own start.
+    start = f"{current[0]}:" if current and ":" not in target else ""
     run = command.upgrade if upgrade else command.downgrade
     try:
-        with resolving(ws.files):
+        with resolving(ws.files), ws.running_revisions():
             run(ws.config, f"{start}{target}", sql=True)
     except DbTasksError:
         raise
@@ -62,12 +63,15 @@ def revision_sql(ws: Workspace, revision: str) -> str:
     saved = ws.config.output_buffer
     ws.config.output_buffer = buffer
     try:
-        with EnvironmentContext(
-            ws.config,
-            script,
-            fn=lambda current, context: migration_steps(script, [found], True),
-            as_sql=True,
-            destination_rev=revision,
+        with (
+            ws.running_revisions(),
+            EnvironmentContext(
+                ws.config,
+                script,
+                fn=lambda current, context: migration_steps(script, [found], True),
+                as_sql=True,
+                destination_rev=revision,
+            ),
         ):
             script.run_env()
     except DbTasksError:

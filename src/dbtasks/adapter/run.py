@@ -78,7 +78,8 @@ def migrate(
     ws.config.attributes[CONNECTION_KEY] = connection
     pg.interrupted.clear()
     try:
-        _run(ws, target, step, upgrade, clock, [r.id for r in plan] if only else None)
+        with ws.running_revisions():
+            _run(ws, target, step, upgrade, clock, [r.id for r in plan] if only else None)
     except KeyboardInterrupt:
         raise _timed(_interrupted(ws, plan, done, upgrade), plan, done, clock) from None
     except Exception as exc:

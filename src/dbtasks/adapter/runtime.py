@@ -8,11 +8,13 @@ Settings when the plain `alembic` command runs env.py directly.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.adapter.workspace import CONNECTION_KEY, SETTINGS_KEY, VERSION_KEY
+from dbtasks.adapter.workspace import CONNECTION_KEY, MIGRATING_KEY, SETTINGS_KEY, VERSION_KEY
 from dbtasks.errors import ConfigError
 from dbtasks.migrations.journal import TABLE as JOURNAL_TABLE
 from dbtasks.migrations.version_table import VersionTable, configured
@@ -34,7 +36,8 @@ def run_migrations() -> None:
 
         settings = load_settings()
     version = config.attributes.get(VERSION_KEY) or configured(settings)
-    options = alembic_options(settings, version)
+    # Running revisions needs no models: a broken models module never blocks a deploy.
+    options = alembic_options(settings, version, models=not config.attributes.get(MIGRATING_KEY))
     if context.is_offline_mode():
         _run_offline(context, settings, options)
         return
@@ -52,10 +55,12 @@ def run_migrations() -> None:
         _run_online(context, connection, settings.schema, options)
 
 
-def alembic_options(settings: Settings, version: VersionTable) -> dict[str, Any]:
+def alembic_options(
+    settings: Settings, version: VersionTable, models: bool = True
+) -> dict[str, Any]:
     """`context.configure` options: one schema, strict comparison, a transaction per revision."""
     return {
-        "target_metadata": load_metadata(settings) if settings.metadata else None,
+        "target_metadata": load_metadata(settings) if models and settings.metadata else None,
         "version_table": version.table,
         "version_table_schema": version.schema,
         # Only the connection's default schema (DB_SCHEMA, via search_path) is reflected;
@@ -106,11 +111,29 @@ def load_metadata(settings: Settings) -> MetaData:
         target: Any = importlib.import_module(module_name)
         for part in attr_path.split("."):
             target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"DB_METADATA={spec!r} cannot be loaded: {exc}") from None
+    except Exception as exc:  # the models are the project's code: anything can go wrong
+        raise ConfigError(
+            f"DB_METADATA={spec!r} cannot be loaded: {_model_error(exc, root)}",
+            "fix the models module or DB_METADATA (the revisions are not at fault)",
+        ) from None
     if not isinstance(target, MetaData):
         raise ConfigError(f"DB_METADATA={spec!r} is a {type(target).__name__}, not a MetaData")
     return target
+
+
+def _model_error(exc: BaseException, root: str) -> str:
+    """The error, and where in the project's own files it happened."""
+    kind = type(exc).__name__
+    first = (str(exc).strip().splitlines() or [""])[0]
+    where = None
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where, first = (exc.filename, exc.lineno), exc.msg
+    else:
+        mine = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+        where = (mine[-1].filename, mine[-1].lineno) if mine else None
+    if where is None:
+        return f"{kind}: {first}"
+    return f"{os.path.relpath(where[0], root)} line {where[1]}: {kind}: {first}"
 
 
 def search_path_sql(connection_or_dialect: Any, schema: str) -> tuple[str, str]:

@@ -40,10 +40,27 @@ def locate(cur: Any, settings: Settings) -> VersionTable:
         return wanted
     shaped = [VersionTable(schema, table) for schema, table in _shaped(cur)]
     named = [found for found in shaped if found.table == wanted.table]
-    if len(named) == 1:
-        return named[0]
     # The name is another one too (an env.py's version_table=): still never a second table.
-    return shaped[0] if len(shaped) == 1 and not named else wanted
+    found = named[0] if len(named) == 1 else shaped[0] if len(shaped) == 1 and not named else None
+    if found is None:
+        return wanted
+    if not _schema_exists(cur, settings.schema):
+        # A misspelt DB_SCHEMA, or a second project in this database: either way that
+        # history is not this schema's, and migrating would build in an empty schema.
+        from dbtasks.errors import ConfigError
+
+        raise ConfigError(
+            f"DB_SCHEMA {settings.schema!r} does not exist in this database, but a history "
+            f"is recorded in {found.schema}.{found.table}",
+            f"check DB_SCHEMA; for a new schema of its own, set DB_VERSION_SCHEMA="
+            f"{settings.schema}",
+        )
+    return found
+
+
+def _schema_exists(cur: Any, schema: str) -> bool:
+    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    return cur.fetchone() is not None
 
 
 def _shaped(cur: Any) -> list[tuple[str, str]]:

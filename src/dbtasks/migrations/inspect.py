@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from dbtasks.errors import ConfigError
 from dbtasks.guard import Intent
 from dbtasks.migrations import status
 from dbtasks.workflow import Flow, Work
@@ -159,6 +160,7 @@ class Readiness:
     expected_major: str | None
     missing_extensions: tuple[str, ...]
     at_head: bool | None  # None: the project has no Alembic history to compare with
+    history_error: str | None = None  # why the history could not be read, if it could not
 
     @property
     def problems(self) -> list[str]:
@@ -178,6 +180,7 @@ class Readiness:
             "expected_major": self.expected_major,
             "missing_extensions": list(self.missing_extensions),
             "at_head": self.at_head,
+            "history_error": self.history_error,
             "problems": self.problems,
         }
 
@@ -191,8 +194,11 @@ class Ready(Read[Readiness]):
         work.cur.execute("SELECT extname FROM pg_extension")
         installed = {str(row[0]) for row in work.cur.fetchall()}
         missing = tuple(e for e in settings.extensions if e not in installed)
-        at_head = None
+        at_head, unreadable = None, None
         if (settings.project_root / "alembic.ini").is_file():
-            at_head = set(work.current(check=False)) == set(work.graph.heads)
+            try:
+                at_head = set(work.current(check=False)) == set(work.graph.heads)
+            except ConfigError as exc:  # a broken revision file is not an unhealthy server
+                unreadable = exc.message
         major = self.server_version.split(".")[0]
-        return Readiness(major, settings.server_version, missing, at_head)
+        return Readiness(major, settings.server_version, missing, at_head, unreadable)

@@ -41,7 +41,10 @@ def health(console: Console, base: dict[str, str], report: HealthReport, ready: 
             ("server", f"PostgreSQL {report.server_version}"),
             ("connect", f"{report.connect_ms:.1f} ms"),
             ("round trip", f"{report.latency_ms:.2f} ms"),
-            ("at head", head[ready.at_head]),
+            (
+                "at head",
+                f"unknown: {ready.history_error}" if ready.history_error else head[ready.at_head],
+            ),
         ]
     )
     if not ready.problems:

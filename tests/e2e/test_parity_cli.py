@@ -114,6 +114,27 @@ def test_relative_targets(
     )
 
 
+@pytest.mark.parametrize(
+    "step",
+    [("db.upgrade", "-r", "+3"), ("db.downgrade", "-3", "--yes"), ("db.downgrade", "+1", "--yes")],
+)
+def test_a_relative_target_past_the_history_says_so(
+    chain: ScratchProject, step: tuple[str, ...]
+) -> None:
+    write_chain(chain.versions, 2)
+    ok(chain.inv("db.upgrade", "-r", "r001"))
+    result = chain.inv(*step)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "revision(s) to move that way" in result.stderr, result.stderr
+    assert "didn't produce" not in result.stderr
+
+
+def test_an_unknown_branch_label_is_named(chain: ScratchProject) -> None:
+    write_chain(chain.versions, 1)
+    result = chain.inv("db.upgrade", "-r", "nolabel@head")
+    assert result.returncode == 2 and "'nolabel'" in result.stderr, result.stderr
+
+
 def test_show(chain: ScratchProject) -> None:
     write_chain(chain.versions, 2)
     ok(chain.inv("db.upgrade", "-r", "r001"))

@@ -20,6 +20,7 @@ from dbtasks.errors import ConfigError, DbTasksError
 HISTORY_HINT = "see `inv db.history` for the revision ids"
 # Alembic only warns about these, then fails later with a KeyError or picks one file.
 _ALEMBIC_WARNINGS = r"Revision \S+ (is present more than once|referenced from .* is not present)"
+_RELATIVE = re.compile(r"Relative revision (\S+) didn't produce (\d+) migrations")
 _DUPLICATE = re.compile(r"Revision (\S+) is present more than once")
 # The child is shown as Alembic prints a script: "gone -> b1 (head), message".
 _MISSING = re.compile(r"Revision (\S+) referenced from (?:.*?-> )?([^\s,(]+)")
@@ -115,6 +116,13 @@ def resolution_error(exc: Exception, files: Files) -> RevisionError:
     if "Multiple heads are present" in str(exc):
         return RevisionError(
             "the history has several heads", "merge them first with `inv db.merge`"
+        )
+    relative = _RELATIVE.match(str(exc))
+    if relative:  # +1 at head, -1 at base, or a downgrade given +N
+        return RevisionError(
+            f"there are not {relative.group(2)} revision(s) to move that way from the "
+            "current revision",
+            "upgrade takes +N and downgrade -N; see `inv db.status` for where the database is",
         )
     if isinstance(exc, ResolutionError):
         close = difflib.get_close_matches(str(exc.argument), files.known, 3, 0.6)

@@ -1,0 +1,82 @@
+"""Mistakes outside the revision files are named where they are, never blamed on a
+revision: a broken models module, a misspelt DB_SCHEMA, a broken file during a health check,
+and Alembic's own offline range syntax works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dbtasks.settings import Settings
+from tests.projects import ScratchProject, make_project, write_chain
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def project(tmp_path: Path, cluster: Settings) -> ScratchProject:
+    return make_project(tmp_path, cluster)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def break_models(project: ScratchProject) -> None:
+    (project.root / f"{project.module}.py").write_text("metadata = (\n")
+
+
+def test_broken_models_are_named_by_revision_and_never_block_an_upgrade(
+    project: ScratchProject,
+) -> None:
+    write_chain(project.versions, 2)
+    break_models(project)
+    ok(project.inv("db.upgrade"))  # running revisions needs no models
+    ok(project.inv("db.upgrade", "--sql", "-r", "base:head"))
+    line = one_line_error(project.inv("db.revision", "-m", "x"), 2)
+    assert f"{project.module}.py line 1" in line and "SyntaxError" in line
+    assert "r00" not in line  # no revision is blamed
+
+
+def test_an_offline_range_names_its_own_start(project: ScratchProject) -> None:
+    write_chain(project.versions, 3)
+    ok(project.inv("db.upgrade", "-r", "r001"))
+    sql = ok(project.inv("db.upgrade", "--sql", "-r", "base:r002"))
+    assert "CREATE TABLE t001" in sql and "CREATE TABLE t002" in sql
+    assert "CREATE TABLE t003" not in sql
+
+
+def test_a_misspelt_schema_is_named_instead_of_reporting_another_history(
+    project: ScratchProject,
+) -> None:
+    write_chain(project.versions, 1)
+    ok(project.inv("db.upgrade"))
+    line = one_line_error(project.inv("db.status", DB_SCHEMA="nosuch"), 2)
+    assert "DB_SCHEMA 'nosuch' does not exist" in line and "app.alembic_version" in line
+    line = one_line_error(project.inv("db.upgrade", DB_SCHEMA="nosuch"), 2)
+    assert "DB_SCHEMA 'nosuch'" in line
+    ok(project.inv("db.status", "--check"))  # the real schema is untouched
+
+
+def test_health_stays_healthy_with_a_broken_revision_file(project: ScratchProject) -> None:
+    write_chain(project.versions, 1)
+    ok(project.inv("db.upgrade"))
+    (project.versions / "002_broken.py").write_text("revision = 'r002'\ndown_revision = (\n")
+    out = ok(project.inv("db.health"))
+    assert "unknown" in out and "002_broken.py" in out
+    result = project.inv("db.health", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["at_head"] is None and "002_broken.py" in report["history_error"]

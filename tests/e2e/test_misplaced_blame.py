@@ -1,6 +1,6 @@
 """Mistakes outside the revision files are named where they are, never blamed on a
-revision: a broken models module, a misspelt DB_SCHEMA, a broken file during a health check,
-and Alembic's own offline range syntax works."""
+revision (a broken models module, a misspelt DB_SCHEMA); a broken revision file does not
+make a healthy server unhealthy; Alembic's own offline range syntax works."""
 
 from __future__ import annotations
 
@@ -38,16 +38,31 @@ def break_models(project: ScratchProject) -> None:
     (project.root / f"{project.module}.py").write_text("metadata = (\n")
 
 
-def test_broken_models_are_named_by_revision_and_never_block_an_upgrade(
-    project: ScratchProject,
+@pytest.mark.parametrize(
+    "command",
+    [("db.revision", "-m", "x"), ("db.upgrade",), ("db.upgrade", "--sql")],
+)
+def test_broken_models_are_named_and_no_revision_is_blamed(
+    project: ScratchProject, command: tuple[str, ...]
 ) -> None:
     write_chain(project.versions, 2)
+    # At head for db.revision; one revision pending for the others.
+    ok(project.inv("db.upgrade", *(() if command[0] == "db.revision" else ("-r", "r001"))))
     break_models(project)
-    ok(project.inv("db.upgrade"))  # running revisions needs no models
-    ok(project.inv("db.upgrade", "--sql", "-r", "base:head"))
-    line = one_line_error(project.inv("db.revision", "-m", "x"), 2)
-    assert f"{project.module}.py line 1" in line and "SyntaxError" in line
+    line = one_line_error(project.inv(*command), 2)
+    assert f"DB_METADATA='{project.module}:metadata' cannot be loaded" in line
+    assert f"{project.module}.py line 1: SyntaxError" in line
     assert "r00" not in line  # no revision is blamed
+
+
+def test_validate_names_broken_models_in_the_checks_that_need_them(
+    project: ScratchProject,
+) -> None:
+    write_chain(project.versions, 1)
+    break_models(project)
+    result = project.inv("db.validate", "--only", "drift")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{project.module}.py line 1: SyntaxError" in result.stdout
 
 
 def test_an_offline_range_names_its_own_start(project: ScratchProject) -> None:

@@ -29,7 +29,7 @@ def offline_sql(ws: Workspace, current: tuple[str, ...], target: str, upgrade: b
     start = f"{current[0]}:" if current and ":" not in target else ""
     run = command.upgrade if upgrade else command.downgrade
     try:
-        with resolving(ws.files), ws.running_revisions():
+        with resolving(ws.files):
             run(ws.config, f"{start}{target}", sql=True)
     except DbTasksError:
         raise
@@ -63,15 +63,12 @@ def revision_sql(ws: Workspace, revision: str) -> str:
     saved = ws.config.output_buffer
     ws.config.output_buffer = buffer
     try:
-        with (
-            ws.running_revisions(),
-            EnvironmentContext(
-                ws.config,
-                script,
-                fn=lambda current, context: migration_steps(script, [found], True),
-                as_sql=True,
-                destination_rev=revision,
-            ),
+        with EnvironmentContext(
+            ws.config,
+            script,
+            fn=lambda current, context: migration_steps(script, [found], True),
+            as_sql=True,
+            destination_rev=revision,
         ):
             script.run_env()
     except DbTasksError:

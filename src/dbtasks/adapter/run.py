@@ -78,8 +78,7 @@ def migrate(
     ws.config.attributes[CONNECTION_KEY] = connection
     pg.interrupted.clear()
     try:
-        with ws.running_revisions():
-            _run(ws, target, step, upgrade, clock, [r.id for r in plan] if only else None)
+        _run(ws, target, step, upgrade, clock, [r.id for r in plan] if only else None)
     except KeyboardInterrupt:
         raise _timed(_interrupted(ws, plan, done, upgrade), plan, done, clock) from None
     except Exception as exc:

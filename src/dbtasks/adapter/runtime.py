@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.adapter.workspace import CONNECTION_KEY, MIGRATING_KEY, SETTINGS_KEY, VERSION_KEY
+from dbtasks.adapter.workspace import CONNECTION_KEY, SETTINGS_KEY, VERSION_KEY
 from dbtasks.errors import ConfigError
 from dbtasks.migrations.journal import TABLE as JOURNAL_TABLE
 from dbtasks.migrations.version_table import VersionTable, configured
@@ -36,8 +36,7 @@ def run_migrations() -> None:
 
         settings = load_settings()
     version = config.attributes.get(VERSION_KEY) or configured(settings)
-    # Running revisions needs no models: a broken models module never blocks a deploy.
-    options = alembic_options(settings, version, models=not config.attributes.get(MIGRATING_KEY))
+    options = alembic_options(settings, version)
     if context.is_offline_mode():
         _run_offline(context, settings, options)
         return
@@ -55,12 +54,12 @@ def run_migrations() -> None:
         _run_online(context, connection, settings.schema, options)
 
 
-def alembic_options(
-    settings: Settings, version: VersionTable, models: bool = True
-) -> dict[str, Any]:
+def alembic_options(settings: Settings, version: VersionTable) -> dict[str, Any]:
     """`context.configure` options: one schema, strict comparison, a transaction per revision."""
     return {
-        "target_metadata": load_metadata(settings) if models and settings.metadata else None,
+        # Also when revisions run, as in Alembic's own env.py: its naming convention names
+        # the constraints a revision leaves unnamed.
+        "target_metadata": load_metadata(settings) if settings.metadata else None,
         "version_table": version.table,
         "version_table_schema": version.schema,
         # Only the connection's default schema (DB_SCHEMA, via search_path) is reflected;

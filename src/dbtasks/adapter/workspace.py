@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -26,7 +24,6 @@ if TYPE_CHECKING:
 
 SETTINGS_KEY = "dbtasks.settings"
 VERSION_KEY = "dbtasks.version_table"  # (schema, table) the runtime must use
-MIGRATING_KEY = "dbtasks.migrating"  # set while revisions run: the models are not needed
 CONNECTION_KEY = "connection"  # the key Alembic's cookbook uses for a shared connection
 _CREATE_DATE = re.compile(r"Create Date:\s*(.+)")
 
@@ -105,15 +102,6 @@ class Workspace:
         self.state = FileState.take(self.state.where)
         with bytecode.reading(self.settings.project_root):
             self.graph = load_graph(self.script, self.files)
-
-    @contextmanager
-    def running_revisions(self) -> Iterator[None]:
-        """While revisions run (online or as SQL), env.py does not import the models."""
-        self.config.attributes[MIGRATING_KEY] = True
-        try:
-            yield
-        finally:
-            self.config.attributes.pop(MIGRATING_KEY, None)
 
     def relpath(self, path: str | Path) -> str:
         return self.files.rel(path)

@@ -6,7 +6,7 @@ import pytest
 from alembic.operations import ops
 from sqlalchemy import Column, Integer
 
-from dbtasks.adapter.autogen import summarize
+from dbtasks.adapter.autogen import _diff_line, summarize
 from dbtasks.errors import ConfigError
 from dbtasks.migrations.author import validate_message
 from dbtasks.migrations.lock import NAMESPACE, lock_key
@@ -54,6 +54,15 @@ def test_summary_names_each_operation() -> None:
         "drop index entries (ix_old)",
         "create enum type mood",
     ]
+
+
+def test_a_drift_line_names_the_table_once() -> None:
+    from sqlalchemy import MetaData, Table
+
+    column = Column("mood", Integer)
+    Table("notes", MetaData(), Column("id", Integer), column)
+    assert _diff_line(("add_column", None, "notes", column)) == "add column notes.mood"
+    assert _diff_line(("remove_table", Table("gone", MetaData()))) == "remove table gone"
 
 
 def test_lock_key_depends_on_database_and_schema() -> None:

@@ -175,6 +175,8 @@ def _diff_line(diff: Any) -> str:
         return "; ".join(_diff_line(d) for d in diff)
     kind, *rest = diff
     named = [_name(x) for x in rest if _name(x)]
+    # ("add_column", schema, "notes", Column): "notes" is already in "notes.mood".
+    named = [n for n in named if not any(other.startswith(f"{n}.") for other in named)]
     return f"{kind.replace('_', ' ')} {' '.join(named[:3])}".strip()
 
 

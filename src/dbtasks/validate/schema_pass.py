@@ -118,7 +118,10 @@ def drift(ws: Workspace, connection: Connection) -> list[Finding]:
     from dbtasks.adapter.autogen import drift as compare
 
     found = compare(ws, connection)
-    findings = [fail(f"the models differ from the migrations: {line}") for line in found]
+    findings = [
+        fail(f"the models differ from the migrations: {line} (`inv db.revision` writes it)")
+        for line in found
+    ]
     connection.commit()
     return findings + enum_drift(ws, connection)
 

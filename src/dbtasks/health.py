@@ -42,6 +42,8 @@ _REASONS = (
     ("Connection refused", REFUSED),
     ("timeout expired", TIMED_OUT),
 )
+_OPTION_NAMED = re.compile(r'for connection option "(\w+)"')
+_VALUE_NAMED = re.compile(r"invalid (\w+) value")
 _BAD_OPTION = re.compile(r"\binvalid (?:[\w ]+ value|connection option)")
 logger = logging.getLogger("dbtasks.health")
 PERMANENT = frozenset({AUTH_FAILED, DB_MISSING, HOST_UNKNOWN, SSL_REQUIRED})
@@ -129,12 +131,15 @@ def wait_healthy(
 
 
 def _bad_option(endpoint: Endpoint, detail: str) -> ConfigError:
-    from dbtasks.target import redact
-
-    line = redact(detail.strip().splitlines()[0], [endpoint.password])
+    # libpq quotes the value, which may be anything pasted there: name only the option.
+    named = _OPTION_NAMED.search(detail) or _VALUE_NAMED.search(detail)
+    option = named.group(1) if named else "?"
     # DB_* keys carry no options: libpq then read it from its own PG* environment.
     where = "DATABASE_URL" if endpoint.source == "DATABASE_URL" else "a PG* environment variable"
-    return ConfigError(f"{where} holds a connection option libpq rejects: {line}")
+    return ConfigError(
+        f"{where} gives the connection option {option} a value libpq rejects",
+        "see the PostgreSQL documentation of libpq's connection parameters",
+    )
 
 
 def _error(endpoint: Endpoint, reason: str, detail: str) -> HealthError:

@@ -163,9 +163,11 @@ def on_database(settings: Settings, database: str) -> Settings:
 def _rebuild_schema(work: Work, seed: bool) -> str:
     from psycopg2 import sql
 
-    schema = work.settings.schema
+    schema, version = work.settings.schema, work.version
     with pg.session(work.settings.endpoint) as cur:
         cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        if version.schema != schema:  # a history kept elsewhere (adopted) goes with it
+            cur.execute(f"DROP TABLE IF EXISTS {version.qualified(cur)}")
     heads = migrate_and_seed(work.settings, work.console, work.stack, seed)
     return f"rebuilt schema {schema}: at head {', '.join(heads) or 'base'}"
 

@@ -130,8 +130,8 @@ def _url_params(text: str) -> dict[str, str]:
     url = f"postgresql://{rest}"
     try:
         split = urlsplit(url)
-    except ValueError:  # its own message quotes nothing, but say it in our words
-        raise _bad("its host is not a valid IPv6 address in brackets") from None
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        raise _bad("its host part cannot be parsed (an IPv6 address goes in [brackets])") from None
     # Before libpq's parse: it rejects keys it does not know (servicefile, in libpq 17)
     # with a message that cannot name them.
     moved = [k for k, _ in parse_qsl(split.query, keep_blank_values=True) if k in ROUTING_KEYS]

@@ -54,7 +54,8 @@ def test_everyday_flow(mindmirror: ScratchProject) -> None:
     ok(mindmirror.inv("db.downgrade", "-1", "--yes"))
     assert mindmirror.inv("db.status", "--check").returncode == 3
     history = json.loads(mindmirror.inv("db.history", "--json").stdout)
-    # The repository's own revisions come before, however many a developer has added.
+    # Newest first: then the repository's revisions, however many a developer has added
+    # (theirs are older than this test's "add summary").
     states = [row["state"] for row in history]
     assert states[:2] == ["pending", "current"] and set(states[2:]) == {"applied"}
     assert history[0]["message"] == "add summary"

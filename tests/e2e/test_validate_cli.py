@@ -102,6 +102,7 @@ def test_drift_from_a_new_model_column(project: ScratchProject) -> None:
     code, checks = validate(project, "--only", "drift")
     assert code == 3 and "drift" in failed(checks)
     assert "notes.mood" in str(checks["drift"]["findings"])
+    assert "`inv db.revision` writes it" in str(checks["drift"]["findings"])
 
 
 ENUM_MODELS = """
@@ -169,9 +170,22 @@ def test_unknown_check_is_bad_input(project: ScratchProject) -> None:
     assert result.returncode == 2 and "there is no check 'speling'" in result.stderr
 
 
+def scratch_place(project: ScratchProject, result: subprocess.CompletedProcess[str]) -> str:
+    """Where validate said it made its scratch database (its DEBUG log event)."""
+    assert "Traceback" not in result.stderr
+    lines = (project.root / "validate.log").read_text().splitlines()
+    (found,) = [json.loads(line) for line in lines if '"validate.scratch"' in line]
+    return str(found["where"])
+
+
+LOG = {"DB_LOG_FILE": "validate.log", "DB_LOG_FORMAT": "json", "DB_LOG_LEVEL": "DEBUG"}
+
+
 def test_scratch_databases_are_dropped(project: ScratchProject) -> None:
     write_chain(project.versions, 2)
-    validate(project, "--only", "roundtrip")
+    # The configured database does not exist yet (a fresh CI server): still this server.
+    result = project.inv("db.validate", "--json", *NO_LINT, "--only", "roundtrip", **LOG)
+    assert scratch_place(project, result) == "server"
     settings = project.settings()
     # Only this project's scratch names: other tests share the cluster and its databases.
     pattern = settings.endpoint.database + "\\_validate\\_%"
@@ -203,9 +217,11 @@ def test_a_role_that_cannot_create_databases_gets_a_throwaway_cluster(
             DB_USER=role,
             DB_PASS="x-pass",
             TMPDIR=str(tmp),
+            **LOG,
         )
+        assert result.returncode == 0 and scratch_place(project, result) == "cluster"
         checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
-        assert result.returncode == 0 and checks["roundtrip"]["level"] == "pass"
+        assert checks["roundtrip"]["level"] == "pass"
         assert list(tmp.iterdir()) == []  # the cluster is gone with its directory
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -145,3 +145,14 @@ def test_external_reset_only_touches_its_schema(mindmirror: ScratchProject) -> N
     assert message.startswith("rebuilt schema app")
     assert sql(mindmirror, "SELECT id FROM public.keep_me") == [(7,)]
     assert profiles(mindmirror) == 2
+
+
+def test_external_reset_of_a_history_kept_in_another_schema(mindmirror: ScratchProject) -> None:
+    external = {"DB_BACKEND": "external"}
+    ensure_ready(mindmirror.settings(), quiet())
+    commands.init(mindmirror.settings(**external, DB_VERSION_SCHEMA="public"), quiet())
+    # Found by its shape from here on: DB_VERSION_SCHEMA is not set.
+    message = reset(mindmirror.settings(**external), quiet(), YES)
+    assert message.startswith("rebuilt schema app") and "at head" in message
+    assert profiles(mindmirror) == 2
+    assert sql(mindmirror, "SELECT to_regclass('public.alembic_version')") == [(None,)]

@@ -12,6 +12,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks.adapter.workspace import CONNECTION_KEY, SETTINGS_KEY, VERSION_KEY
@@ -128,11 +129,19 @@ def _model_error(exc: BaseException, root: str) -> str:
     if isinstance(exc, SyntaxError) and exc.filename:
         where, first = (exc.filename, exc.lineno), exc.msg
     else:
-        mine = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+        mine = [f for f in traceback.extract_tb(exc.__traceback__) if _projects(f.filename, root)]
         where = (mine[-1].filename, mine[-1].lineno) if mine else None
     if where is None:
         return f"{kind}: {first}"
     return f"{os.path.relpath(where[0], root)} line {where[1]}: {kind}: {first}"
+
+
+def _projects(filename: str, root: str) -> bool:
+    """A file of the project itself: not dbtasks, nor anything installed (a .venv inside
+    the project included)."""
+    path = Path(filename)
+    installed = (Path(sys.prefix), Path(__file__).parents[1])
+    return path.is_relative_to(root) and not any(path.is_relative_to(p) for p in installed)
 
 
 def search_path_sql(connection_or_dialect: Any, schema: str) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dbtasks.errors import ConfigError
+from dbtasks.adapter.errors import RevisionError
 from dbtasks.guard import Intent
 from dbtasks.migrations import status
 from dbtasks.workflow import Flow, Work
@@ -198,7 +198,7 @@ class Ready(Read[Readiness]):
         if (settings.project_root / "alembic.ini").is_file():
             try:
                 at_head = set(work.current(check=False)) == set(work.graph.heads)
-            except ConfigError as exc:  # a broken revision file is not an unhealthy server
-                unreadable = exc.message
+            except RevisionError as exc:  # a broken revision file is not an unhealthy server
+                unreadable = exc.render()
         major = self.server_version.split(".")[0]
         return Readiness(major, settings.server_version, missing, at_head, unreadable)

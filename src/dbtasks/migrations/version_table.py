@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dbtasks.errors import ConfigError
+
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
@@ -38,17 +40,12 @@ def locate(cur: Any, settings: Settings) -> VersionTable:
     wanted = configured(settings)
     if settings.version_schema or exists(cur, wanted):
         return wanted
-    shaped = [VersionTable(schema, table) for schema, table in _shaped(cur)]
-    named = [found for found in shaped if found.table == wanted.table]
-    # The name is another one too (an env.py's version_table=): still never a second table.
-    found = named[0] if len(named) == 1 else shaped[0] if len(shaped) == 1 and not named else None
+    found = _by_shape(cur, wanted.table)
     if found is None:
         return wanted
     if not _schema_exists(cur, settings.schema):
         # A misspelt DB_SCHEMA, or a second project in this database: either way that
         # history is not this schema's, and migrating would build in an empty schema.
-        from dbtasks.errors import ConfigError
-
         raise ConfigError(
             f"DB_SCHEMA {settings.schema!r} does not exist in this database, but a history "
             f"is recorded in {found.schema}.{found.table}",
@@ -56,6 +53,18 @@ def locate(cur: Any, settings: Settings) -> VersionTable:
             f"{settings.schema}",
         )
     return found
+
+
+def _by_shape(cur: Any, name: str) -> VersionTable | None:
+    """The one version table named `name`, else the one version table of any name (an
+    env.py's version_table=): never a guess between several."""
+    shaped = [VersionTable(schema, table) for schema, table in _shaped(cur)]
+    named = [found for found in shaped if found.table == name]
+    if len(named) == 1:
+        return named[0]
+    if len(shaped) == 1 and not named:
+        return shaped[0]
+    return None
 
 
 def _schema_exists(cur: Any, schema: str) -> bool:

@@ -26,7 +26,7 @@ TARGET_HELP = "a revision id or unique prefix, head, heads, base, +N, -N, REV+N 
 )
 def health(c: Context, json: bool = False, wait: bool = False, timeout: str | None = None) -> None:
     """Check that the database answers a real query: version, latency, extensions, head."""
-    from dbtasks.errors import CheckFailed, HealthError
+    from dbtasks.errors import CheckFailed, DbTasksError, HealthError
     from dbtasks.health import probe, wait_healthy
     from dbtasks.migrations.inspect import Ready
     from dbtasks.tasks import _render
@@ -40,10 +40,11 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
                 report = wait_healthy(settings.endpoint, settings.health_timeout)
             else:
                 report = probe(settings.endpoint)
-        except HealthError as exc:
+        except DbTasksError as exc:  # unreachable, or a connection option libpq rejects
             if json:  # a machine reader gets its answer on stdout too
+                reason = exc.reason if isinstance(exc, HealthError) else "bad setting"
                 run.console.json(
-                    {**base, "healthy": False, "reason": exc.reason, "error": exc.render()}
+                    {**base, "healthy": False, "reason": reason, "error": exc.render()}
                 )
             raise
         ready = execute(Ready(report.server_version), settings, run.console)

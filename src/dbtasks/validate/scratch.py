@@ -8,6 +8,7 @@ the scratch database (or cluster) is gone when the block ends.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import uuid
@@ -17,11 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbtasks import pg
+from dbtasks import log, pg
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
     from dbtasks.settings import Settings
+
+logger = logging.getLogger("dbtasks.validate")
 
 
 def can_create_databases(settings: Settings) -> bool:
@@ -49,10 +52,18 @@ def scratch_database(settings: Settings, console: Console) -> Iterator[Settings]
     """Settings for a new empty database, dropped when the block ends."""
     if can_create_databases(settings):
         with _on_server(settings) as scratch:
+            _announce(scratch, "server")
             yield scratch
         return
     with _own_cluster(settings, console) as scratch:
+        _announce(scratch, "cluster")
         yield scratch
+
+
+def _announce(scratch: Settings, where: str) -> None:
+    place = "the same server" if where == "server" else "a throwaway native cluster"
+    message = f"scratch database {scratch.endpoint.database} on {place}"
+    log.event(logger, "validate.scratch", message, logging.DEBUG, where=where)
 
 
 @contextmanager

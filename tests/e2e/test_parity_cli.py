@@ -132,7 +132,8 @@ def test_a_relative_target_past_the_history_says_so(
 def test_an_unknown_branch_label_is_named(chain: ScratchProject) -> None:
     write_chain(chain.versions, 1)
     result = chain.inv("db.upgrade", "-r", "nolabel@head")
-    assert result.returncode == 2 and "'nolabel'" in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert "unknown branch label 'nolabel'" in result.stderr, result.stderr
 
 
 def test_show(chain: ScratchProject) -> None:

@@ -30,6 +30,20 @@ def _named(spec: str) -> str:
     return spec.strip()
 
 
+def _labelled(ws: Workspace, spec: str) -> str:
+    """`label@...` names a branch label (or a revision) the history has: Alembic's own
+    error would call an unknown label an unknown revision."""
+    label, at, _ = spec.partition("@")
+    if not at or not label:
+        return spec
+    revisions = list(ws.graph.walk())
+    labels = sorted({name for r in revisions for name in r.branch_labels})
+    if label in labels or any(r.id.startswith(label) for r in revisions):
+        return spec
+    known = f"the history's labels: {', '.join(labels)}" if labels else "the history has none"
+    raise RevisionError(f"unknown branch label {label!r}", known)
+
+
 @contextmanager
 def _strict(ws: Workspace) -> Iterator[None]:
     # Alembic only warns that "-1 from several heads" is ambiguous, then picks one.
@@ -47,7 +61,7 @@ def _ours(ws: Workspace, scripts: list[Script]) -> list[Revision]:
 
 def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
     """The revisions an upgrade from `current` to `target` applies, in order."""
-    target = _named(target)
+    target = _labelled(ws, _named(target))
     with _strict(ws):
         walked = list(ws.script.iterate_revisions(target, current, implicit_base=True))
     return _ours(ws, list(reversed(walked)))
@@ -55,7 +69,7 @@ def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[R
 
 def downgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
     """The revisions a downgrade from `current` to `target` undoes, newest first."""
-    target = _named(target)
+    target = _labelled(ws, _named(target))
     if not current:
         return []
     with _strict(ws):
@@ -82,7 +96,7 @@ def history(ws: Workspace, rng: str | None) -> list[Revision]:
 
 def resolve(ws: Workspace, spec: str) -> Revision:
     """One revision from an id, a unique prefix, `head` or `label@head`."""
-    spec = _named(spec)
+    spec = _labelled(ws, _named(spec))
     with _strict(ws):
         found = ws.script.revision_map.get_revision(spec)
     if found is None:

@@ -32,7 +32,11 @@ ENVIRONMENT = [
         DATABASE_URL="hots=127.0.0.1 dbname={db} password='{pw}'",
     ),
     case(
-        "url-query-host", "db.history", code=2, needle="host", DATABASE_URL=URL + "?host=10.9.9.9"
+        "url-query-host",
+        "db.history",
+        code=2,
+        needle="host",
+        DATABASE_URL=URL + "?host=db.example.invalid",
     ),
     case(
         "url-unencoded-at",

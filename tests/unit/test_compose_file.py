@@ -109,7 +109,7 @@ def test_project_name_of_an_unreadable_directory_name() -> None:
             "docker group",
         ),
         (
-            "HTTPConnectionPool(host='10.0.0.9', port=2375): Read timed out.",
+            "HTTPConnectionPool(host='docker.example.invalid', port=2375): Read timed out.",
             "cannot reach",
             "DOCKER_HOST",
         ),

@@ -136,6 +136,26 @@ def make_project(
     return ScratchProject(root, module, env)
 
 
+def revision_text(
+    rev: str,
+    down: str | tuple[str, ...] | None,
+    upgrade: str = "pass",
+    downgrade: str = "pass",
+    message: str | None = None,
+    second: int = 0,
+) -> str:
+    """One revision file of the REVISION template."""
+    return REVISION.format(
+        message=message or f"rev {rev}",
+        rev=rev,
+        down=", ".join(down) if isinstance(down, tuple) else down or "",
+        down_value=repr(down),
+        second=second % 60,
+        upgrade=upgrade,
+        downgrade=downgrade,
+    )
+
+
 def write_chain(
     versions: Path, count: int, fail_at: int | None = None, sleep_in_first: float = 0
 ) -> list[str]:
@@ -148,15 +168,7 @@ def write_chain(
         if i == 1 and sleep_in_first:
             upgrade += f'\n    op.execute("SELECT pg_sleep({sleep_in_first})")'
         down = ids[i - 2] if i > 1 else None
-        (versions / f"{i:03d}_{rev}.py").write_text(
-            REVISION.format(
-                message=f"step {i}",
-                rev=rev,
-                down=down or "",
-                down_value=repr(down),
-                second=i % 60,
-                upgrade=upgrade,
-                downgrade=f'op.execute("DROP TABLE t{i:03d}")',
-            )
-        )
+        undo = f'op.execute("DROP TABLE t{i:03d}")'
+        text = revision_text(rev, down, upgrade, undo, message=f"step {i}", second=i)
+        (versions / f"{i:03d}_{rev}.py").write_text(text)
     return ids

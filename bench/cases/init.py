@@ -24,6 +24,7 @@ from bench.project import Project
 from bench.server import HOST, USER, ours_env, raw_env
 from dbtasks import shell
 from dbtasks.stack.cluster import port_free, server_env
+from dbtasks.stack.native import initdb_flags
 from dbtasks.target import Endpoint
 
 DATABASE = "cold"
@@ -102,7 +103,7 @@ def _bare(b: Bench, project: Project) -> Side:
 
     def run() -> None:
         _own_directory(cold.data, user)
-        server([tool("initdb"), "-D", str(cold.data), *_initdb_flags(pwfile)])
+        server([tool("initdb"), "-D", str(cold.data), *initdb_flags(USER, str(pwfile))])
         with (cold.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write(SERVER_CONF.format(port=cold.port))
         server([tool("pg_ctl"), "-D", str(cold.data), "-l", str(cold.data / "log"), "-w", "start"])
@@ -123,21 +124,6 @@ def _bare(b: Bench, project: Project) -> Side:
 
     label = "initdb + pg_ctl start + createdb + alembic upgrade head"
     return Side("bare", label, run, prepare, cold.precondition, cold.verify, cold.cleanup)
-
-
-def _initdb_flags(pwfile: Path) -> list[str]:
-    """The flags dbtasks' native backend passes to initdb."""
-    return [
-        "-U",
-        USER,
-        f"--pwfile={pwfile}",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "--auth-host=scram-sha-256",
-        "--auth-local=peer",
-        "--no-sync",
-    ]
 
 
 def _own_directory(path: Path, user: str | None) -> None:

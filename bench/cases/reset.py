@@ -90,14 +90,8 @@ def _raw(b: Bench, project: Project) -> Side:
         require_count(count_runs(down.stderr, "downgrade"), n, "alembic downgrade base")
         require_count(count_runs(up.stderr, "upgrade"), n, "alembic upgrade head")
 
-    return Side(
-        "alembic",
-        "alembic downgrade base && alembic upgrade head",
-        run,
-        prepare=_dirty(b, project, RAW),
-        precondition=_dirty_at_head(b, project, RAW),
-        verify=_clean_at_head(b, project, RAW),
-    )
+    label = "alembic downgrade base && alembic upgrade head"
+    return _from_dirty(b, project, RAW, "alembic", label, run)
 
 
 def _floor(b: Bench, project: Project) -> Side:
@@ -108,13 +102,21 @@ def _floor(b: Bench, project: Project) -> Side:
     def run() -> None:
         proc.run([*b.server.psql_args("postgres"), "-c", drop, "-c", create], project.root, env)
 
+    label = "psql: DROP DATABASE + CREATE DATABASE ... TEMPLATE"
+    return _from_dirty(b, project, FLOOR, "floor", label, run)
+
+
+def _from_dirty(
+    b: Bench, project: Project, database: str, name: str, label: str, run: Callable[[], None]
+) -> Side:
+    """A side that starts from a dirtied database at head and must leave it clean at head."""
     return Side(
-        "floor",
-        "psql: DROP DATABASE + CREATE DATABASE ... TEMPLATE",
+        name,
+        label,
         run,
-        prepare=_dirty(b, project, FLOOR),
-        precondition=_dirty_at_head(b, project, FLOOR),
-        verify=_clean_at_head(b, project, FLOOR),
+        prepare=_dirty(b, project, database),
+        precondition=_dirty_at_head(b, project, database),
+        verify=_clean_at_head(b, project, database),
     )
 
 

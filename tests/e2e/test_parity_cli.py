@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 
 from dbtasks.settings import Settings
-from tests.projects import REVISION, ScratchProject, make_project, write_chain
+from tests.projects import ScratchProject, make_project, revision_text, write_chain
 from tests.support import free_port, scratch_dir
 
 pytestmark = pytest.mark.e2e
@@ -29,17 +29,9 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def branch(project: ScratchProject, rev: str, down: str) -> None:
-    (project.versions / f"x_{rev}.py").write_text(
-        REVISION.format(
-            message=f"branch {rev}",
-            rev=rev,
-            down=down,
-            down_value=repr(down),
-            second=0,
-            upgrade=f'op.execute("CREATE TABLE {rev} (id int)")',
-            downgrade=f'op.execute("DROP TABLE {rev}")',
-        )
-    )
+    up, back = f'op.execute("CREATE TABLE {rev} (id int)")', f'op.execute("DROP TABLE {rev}")'
+    text = revision_text(rev, down, up, back, message=f"branch {rev}")
+    (project.versions / f"x_{rev}.py").write_text(text)
 
 
 def rows(project: ScratchProject, sql: str) -> list[tuple[object, ...]]:

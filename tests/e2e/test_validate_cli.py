@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from dbtasks.settings import Settings
-from tests.projects import REVISION, SMALL_MODELS, ScratchProject, make_project, write_chain
+from tests.projects import SMALL_MODELS, ScratchProject, make_project, revision_text, write_chain
 
 pytestmark = pytest.mark.e2e
 
@@ -47,17 +47,7 @@ def failed(checks: Checks) -> dict[str, list[object]]:
 
 
 def revision(project: ScratchProject, rev: str, down: str | None, up: str, back: str) -> None:
-    (project.versions / f"x_{rev}.py").write_text(
-        REVISION.format(
-            message=f"rev {rev}",
-            rev=rev,
-            down=down or "",
-            down_value=repr(down),
-            second=0,
-            upgrade=up,
-            downgrade=back,
-        )
-    )
+    (project.versions / f"x_{rev}.py").write_text(revision_text(rev, down, up, back))
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

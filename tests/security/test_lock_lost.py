@@ -3,7 +3,6 @@ run, another deploy may take it, so no further revision may be applied or undone
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from dbtasks.migrations.lock import NAMESPACE
 from dbtasks.settings import Settings
-from tests.projects import INV, REVISION, ScratchProject, make_project
+from tests.projects import ScratchProject, make_project, revision_text
 
 pytestmark = pytest.mark.e2e
 
@@ -27,17 +26,10 @@ def chain(versions: Path, count: int, slow_up: int = 0, slow_down: int = 0) -> N
         upgrade = f'op.execute("CREATE TABLE t{i:03d} (id int)")'
         downgrade = f'op.execute("DROP TABLE t{i:03d}")'
         sleep = f'\n    op.execute("SELECT pg_sleep({SLEEP})")'
-        (versions / f"{i:03d}_{rev}.py").write_text(
-            REVISION.format(
-                message=f"step {i}",
-                rev=rev,
-                down=down or "",
-                down_value=repr(down),
-                second=i,
-                upgrade=upgrade + (sleep if i == slow_up else ""),
-                downgrade=downgrade + (sleep if i == slow_down else ""),
-            )
-        )
+        up = upgrade + (sleep if i == slow_up else "")
+        back = downgrade + (sleep if i == slow_down else "")
+        text = revision_text(rev, down, up, back, message=f"step {i}", second=i)
+        (versions / f"{i:03d}_{rev}.py").write_text(text)
 
 
 def maintenance(cluster: Settings) -> Any:
@@ -94,15 +86,7 @@ def applied(project: ScratchProject) -> list[str]:
 def run_and_lose_the_lock(project: ScratchProject, cluster: Settings, *args: str) -> str:
     """Run `inv ARGS`, take its lock away while a revision sleeps; returns its stderr
     after checking it failed (exit 1) saying so."""
-    process = subprocess.Popen(
-        [*INV, *args],
-        cwd=project.root,
-        env=project.inv_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = project.popen(*args)
     ended = terminate_lock_holder_while_sleeping(cluster, project.env["DB_NAME"])
     out, err = process.communicate(timeout=180)
     assert ended and set(ended) <= {"dbtasks", "dbtasks migrate"}, ended

@@ -11,7 +11,7 @@ from dbtasks.adapter.workspace import Workspace
 from dbtasks.errors import ConfigError, ExitCode
 from dbtasks.migrations.graph import Revision
 from dbtasks.settings import load_settings
-from tests.projects import REVISION, write_chain
+from tests.projects import revision_text, write_chain
 from tests.support import REPO
 
 
@@ -23,16 +23,9 @@ def ws(tmp_path: Path) -> Workspace:
     (tmp_path / "alembic.ini").write_text((REPO / "alembic.ini").read_text())
     versions = tmp_path / "alembic" / "versions"
     write_chain(versions, 4)
-    for rev, down in (("b1", "'r002'"), ("m1", "('r004', 'b1')")):
-        text = REVISION.format(
-            message=f"rev {rev}",
-            rev=rev,
-            down="",
-            down_value=down,
-            second=0,
-            upgrade="pass",
-            downgrade="pass",
-        )
+    merged: tuple[tuple[str, str | tuple[str, ...]], ...] = (("b1", "r002"), ("m1", ("r004", "b1")))
+    for rev, down in merged:
+        text = revision_text(rev, down)
         if rev == "b1":
             text = text.replace("branch_labels = None", "branch_labels = ('feature',)")
         (versions / f"x_{rev}.py").write_text(text)

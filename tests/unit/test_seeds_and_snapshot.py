@@ -12,7 +12,7 @@ from dbtasks.migrations.graph_cache import Locations
 from dbtasks.seeds import seed_files, split_sql
 from dbtasks.settings import Settings, load_settings
 from dbtasks.snapshot import derived_name, fingerprint, scratch_name, snapshot_name
-from tests.projects import REVISION
+from tests.projects import revision_text
 from tests.support import REPO
 
 
@@ -36,17 +36,7 @@ def test_split_drops_comment_only_chunks() -> None:
 
 
 def revision_file(path: Path, rev: str, down: str | None = None, extra: str = "") -> None:
-    path.write_text(
-        REVISION.format(
-            message=f"rev {rev}",
-            rev=rev,
-            down=down or "",
-            down_value=repr(down),
-            second=0,
-            upgrade=extra or "pass",
-            downgrade="pass",
-        )
-    )
+    path.write_text(revision_text(rev, down, extra or "pass"))
 
 
 @pytest.fixture

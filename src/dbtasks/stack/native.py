@@ -28,6 +28,21 @@ if TYPE_CHECKING:
 LOG_NAME = "postgres.log"
 
 
+def initdb_flags(user: str, pwfile: str) -> list[str]:
+    """How every native cluster is made (the bench's bare side makes its own the same way)."""
+    return [
+        "-U",
+        user,
+        f"--pwfile={pwfile}",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--auth-host=scram-sha-256",
+        "--auth-local=peer",
+        "--no-sync",
+    ]
+
+
 class NativeStack:
     name = "native"
     capabilities = Capabilities(owns_server=True, reset=ResetMode.CLONE, snapshots=True)
@@ -221,15 +236,7 @@ class NativeStack:
                     binaries.tool("initdb"),
                     "-D",
                     str(self.data),
-                    "-U",
-                    endpoint.user,
-                    f"--pwfile={pwfile}",
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                    "--auth-host=scram-sha-256",
-                    "--auth-local=peer",
-                    "--no-sync",
+                    *initdb_flags(endpoint.user, pwfile),
                 ],
                 user=self.user,
                 env=cluster.server_env(),

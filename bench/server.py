@@ -157,4 +157,6 @@ def bench_server(root: Path) -> Iterator[Server]:
         binaries = find_binaries(settings.pg_bindir)
         yield Server(settings, binaries, find_psql(binaries))
     finally:
-        stack.destroy()
+        from dbtasks import guard
+
+        stack.destroy(guard.stack(settings, guard.Intent.DESTROY, "remove the bench cluster"))

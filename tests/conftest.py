@@ -10,7 +10,7 @@ import pytest
 from dbtasks.console import Console
 from dbtasks.settings import Settings, load_settings
 from dbtasks.stack.native import NativeStack
-from tests.support import REPO, make_settings, scratch_dir
+from tests.support import REPO, destroy, make_settings, scratch_dir
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,7 @@ def cluster(cluster_root: Path) -> Iterator[Settings]:
     try:
         yield settings
     finally:
-        stack.destroy()
+        destroy(stack)
 
 
 @pytest.fixture(scope="session")

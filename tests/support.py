@@ -11,6 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from dbtasks import guard
+from dbtasks.grants import Grant
+from dbtasks.guard import Intent
 from dbtasks.settings import Settings, load_settings
 
 # Every URL-special character plus a space: it must work everywhere and show nowhere.
@@ -62,3 +65,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
         DB_BACKEND=settings.backend,
     )
     return env
+
+
+def destroy(stack: Any) -> str:
+    """`stack.destroy` with the guard's grant, as `stack.down --destroy --yes` gets it."""
+    return str(stack.destroy(guard.stack(stack.settings, Intent.DESTROY, "remove a test stack")))
+
+
+def scratch_grant(settings: Settings, name: str) -> Grant:
+    """DESTROY on scratch database `name` of the settings' server, from the guard."""
+    return guard.scratch_space(settings, "make a test database").grant(name)

@@ -1,6 +1,6 @@
 """Safety guards, all in one place: nothing changes the wrong database or without consent.
 
-Every command declares an `Intent`; `check` applies the target rules for it, in order:
+Every command declares an `Intent`; `grant` applies the target rules for it, in order:
 
 1. the transaction pooler never carries schema or data changes (it shares sessions, so
    locks and multi-statement DDL are unsafe);
@@ -12,6 +12,15 @@ Every command declares an `Intent`; `check` applies the target rules for it, in 
 
 Destructive intents then need consent: `--yes`, or a "y" at a terminal prompt. The target
 classified is the endpoint libpq connects to (see `dbtasks.target`).
+
+Effects ask for their grant. The rules are applied to effects, not to commands: every
+primitive that changes something (create or drop a database or schema, run revisions,
+load seeds, write the version table, delete a data directory, write a generated file)
+takes a `Grant` that only this module issues, for one intent and one target, and refuses
+(exit 4) what the grant does not cover, checked against the connection it is about to use.
+A command that composes other commands' effects therefore gets no more than each of them
+would: a flow granted MIGRATE cannot seed, a scratch build cannot create a database on a
+server the rules refuse.
 """
 
 from __future__ import annotations
@@ -24,9 +33,13 @@ from typing import TYPE_CHECKING
 
 from dbtasks import log, supabase
 from dbtasks.errors import ConfigError, DbTasksError, Refused
+from dbtasks.pg import MAINTENANCE_DB
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dbtasks.console import Console
+    from dbtasks.grants import FileGrant, Grant, ScratchSpace
     from dbtasks.settings import Settings
 
 TEMPLATE_DATABASES = ("template0", "template1")
@@ -50,6 +63,12 @@ class Intent(Enum):
         """Only databases that are ours to lose: local, not production, not hosted."""
         return self in (Intent.WRITE, Intent.DESTROY)
 
+    def covers(self, other: Intent) -> bool:
+        """A grant for this intent allows `other`'s effects too: whoever may destroy may
+        write, whoever may write may migrate (each passed stricter rules)."""
+        order = list(Intent)
+        return order.index(self) >= order.index(other)
+
 
 def is_hosted_supabase(host: str, port: int) -> bool:
     return supabase.is_hosted(host) or supabase.is_transaction_pooler(host, port)
@@ -68,6 +87,75 @@ def check(settings: Settings, intent: Intent, action: str, allow_remote: bool = 
         log.event(logger, "guard.refused", exc.message, logging.WARNING, intent=intent.value)
         raise
     log.event(logger, "guard.allowed", f"allowed to {action}", intent=intent.value)
+
+
+def grant(
+    settings: Settings,
+    intent: Intent,
+    action: str,
+    allow_remote: bool = False,
+    *,
+    whole_server: bool = False,
+    schemas: tuple[str, ...] | None = None,
+) -> Grant:
+    """The grant of a command: `intent` on the configured database (every database of the
+    server with `whole_server`; only `schemas` of it, when given), once the rules pass."""
+    from dbtasks.grants import Target, issue
+
+    check(settings, intent, action, allow_remote)
+    ep = settings.endpoint
+    database = None if whole_server else ep.database
+    return issue(intent, Target(ep.host, ep.port, database, schemas), action)
+
+
+def refusal(
+    settings: Settings, intent: Intent, action: str, allow_remote: bool = False
+) -> str | None:
+    """Why the rules refuse `intent` here (None: they allow it), without raising: for a
+    command that skips an effect it may not have ("not seeding: ...")."""
+    try:
+        check(settings, intent, action, allow_remote)
+    except DbTasksError as exc:
+        return exc.message.removeprefix(f"refusing to {action}").lstrip(": ").strip()
+    return None
+
+
+def scratch_space(
+    settings: Settings,
+    action: str,
+    allow_remote: bool = False,
+    parent: Grant | None = None,
+) -> ScratchSpace:
+    """Scratch databases on the configured server (a snapshot, a test or validation
+    database): the server must take writes under the rules of WRITE, checked here unless
+    `parent`, a grant of WRITE or more on that server, already passed them. Their names
+    are never the configured database, a template or the maintenance database."""
+    from dbtasks.grants import issue_space
+
+    ep = settings.endpoint
+    passed = (
+        parent is not None
+        and parent.intent.covers(Intent.WRITE)
+        and (parent.target.host, parent.target.port) == (ep.host, ep.port)
+    )
+    if not passed:
+        check(settings, Intent.WRITE, action, allow_remote)
+    reserved = (ep.database, MAINTENANCE_DB, *TEMPLATE_DATABASES)
+    return issue_space(ep.host, ep.port, reserved, action)
+
+
+def stack(settings: Settings, intent: Intent, action: str) -> Grant:
+    """The stack's own lifecycle on every database of its server: starting it (a cluster,
+    its baseline, the configured database) under MIGRATE's rules; destroying it under
+    DESTROY's, whose consent the caller asks for."""
+    return grant(settings, intent, action, whole_server=True)
+
+
+def files(folders: tuple[Path, ...], action: str) -> FileGrant:
+    """New files (revisions dbtasks writes) inside `folders` and nowhere else."""
+    from dbtasks.grants import issue_files
+
+    return issue_files(folders, action)
 
 
 def _check_pooler(settings: Settings, action: str) -> None:
@@ -145,9 +233,11 @@ def authorize(
     *,
     yes: bool,
     allow_remote: bool = False,
+    whole_server: bool = False,
     ask: Callable[[str], str] = input,
     interactive: bool | None = None,
-) -> None:
+) -> Grant:
     """The whole guard of a destructive command: target rules first, then consent."""
-    check(settings, Intent.DESTROY, action, allow_remote)
+    granted = grant(settings, Intent.DESTROY, action, allow_remote, whole_server=whole_server)
     confirm(console, action, yes, ask, interactive)
+    return granted

@@ -37,7 +37,7 @@ class Key:
 KEYS = (
     Key("host", "DB_HOST", "127.0.0.1", parse.text),
     Key("port", "DB_PORT", 54322, parse.port),
-    Key("name", "DB_NAME", "mindmirror", parse.identifier),
+    Key("name", "DB_NAME", "mindmirror", parse.database),
     Key("user", "DB_USER", "postgres", parse.identifier),
     # Empty is unset: the local cluster then gets a generated password.
     Key("password", "DB_PASS", None, parse.secret),

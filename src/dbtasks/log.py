@@ -10,18 +10,20 @@ beyond `logging`) until a task has loaded its settings with `DB_LOG_FILE` set.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
+import stat
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
 ROOTS = ("dbtasks", "alembic")
-FORMATS = ("text", "json")
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # What the current task is and where it points, stamped on every record.
 task_name: ContextVar[str | None] = ContextVar("dbtasks_task", default=None)
 target: ContextVar[str | None] = ContextVar("dbtasks_target", default=None)
@@ -91,11 +93,40 @@ def setup(settings: Settings) -> None:
     target.set(settings.masked_url)
     if settings.log_file is None or _handler is not None:
         return
-    handler = logging.FileHandler(settings.log_file, encoding="utf-8")
+    handler = logging.StreamHandler(open_log(settings.log_file, settings))
     handler.addFilter(_Redact([settings.endpoint.password]))
     handler.setFormatter(_Json() if settings.log_format == "json" else logging.Formatter(_TEXT))
     _handler = handler
     attach(settings.log_level)
+
+
+def open_log(path: Path, settings: Settings) -> TextIO:
+    """DB_LOG_FILE opened to append: never through a link, a new file private (0600), and
+    never inside a data directory (the server account could have planted the name)."""
+    from dbtasks.errors import ConfigError
+
+    real = Path(os.path.realpath(path))
+    if real.is_relative_to(os.path.realpath(settings.data_dir)):
+        raise ConfigError(
+            f"DB_LOG_FILE={str(path)!r} is inside the data directory", "log somewhere else"
+        )
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        why = "a symbolic link" if exc.errno == errno.ELOOP else (exc.strerror or "").lower()
+        raise ConfigError(
+            f"DB_LOG_FILE={str(path)!r} cannot be opened ({why})",
+            "name a file in a folder that exists",
+        ) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (os.geteuid() == 0 and st.st_nlink != 1):
+        os.close(fd)
+        raise ConfigError(
+            f"DB_LOG_FILE={str(path)!r} is not a plain file", "name a regular file to append to"
+        )
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 def attach(level: str | None = None) -> None:

@@ -17,18 +17,39 @@ def text(name: str, raw: Any) -> str:
     value = str(raw).strip()
     if not value:
         raise ConfigError(f"{name} is empty", "set it to a non-empty value")
+    if "\0" in value:
+        raise ConfigError(f"{name} contains a NUL character", "remove it")
     return value
 
 
 def secret(name: str, raw: Any) -> str | None:
-    """Any characters, spaces included; only the empty string means "not set"."""
-    return None if str(raw) == "" else str(raw)
+    """Any characters, spaces included; only the empty string means "not set". A line
+    break or NUL is refused: initdb keeps only a password file's first line, and libpq
+    ends a string at NUL, so what would be set is not what was given."""
+    value = str(raw)
+    if any(ch in value for ch in "\n\r\0"):
+        raise ConfigError(
+            f"{name} contains a line break or NUL character", "use a password on one line"
+        )
+    return None if value == "" else value
 
 
 def identifier(name: str, raw: Any) -> str:
     value = text(name, raw)
     if len(value.encode()) > 63:
         raise ConfigError(f"{name}={value!r} is longer than Postgres' 63-byte name limit")
+    return value
+
+
+def database(name: str, raw: Any) -> str:
+    """A database name that no tool reads as a connection string: libpq takes a dbname
+    holding "=" or starting with a URI scheme as one (psql, pg_dump and friends)."""
+    value = identifier(name, raw)
+    if "=" in value or value.lower().startswith(("postgresql:", "postgres:")):
+        raise ConfigError(
+            f"{name}={value!r} would be read as a connection string by libpq",
+            "use a plain database name; put connection options in DATABASE_URL",
+        )
     return value
 
 

@@ -10,24 +10,31 @@ from __future__ import annotations
 
 import select
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from dbtasks.grants import Grant
     from dbtasks.target import Endpoint
 
 MAINTENANCE_DB = "postgres"
 CONNECT_TIMEOUT = 10.0
 # Set when Ctrl-C cancelled a running statement (which then fails with QueryCanceled).
 interrupted = threading.Event()
+_WATCH_EVERY = 0.5  # seconds between looks at a watched statement's guardian (the lock)
+# Per thread: a connect's deadline, and what may stop the statement being waited for.
+_local = threading.local()
 
 
 def _wait(conn: Any) -> None:
     """psycopg2's wait callback: waits in Python, so Ctrl-C cancels the statement at once
-    instead of after it ends (libpq's own blocking wait cannot be interrupted)."""
+    instead of after it ends (libpq's own blocking wait cannot be interrupted), a connect
+    gives up at its deadline, and a watched statement is cancelled as soon as its guardian
+    (the migration lock) says so."""
     from psycopg2.extensions import POLL_OK, POLL_READ, POLL_WRITE
 
     while True:
@@ -36,12 +43,64 @@ def _wait(conn: Any) -> None:
             if state == POLL_OK:
                 return
             fd = conn.fileno()
-            select.select(
-                [fd] if state == POLL_READ else [], [fd] if state == POLL_WRITE else [], []
+            ready = select.select(
+                [fd] if state == POLL_READ else [],
+                [fd] if state == POLL_WRITE else [],
+                [],
+                _select_timeout(),
             )
+            if not any(ready):
+                _on_idle(conn)
         except KeyboardInterrupt:
             interrupted.set()
             conn.cancel()  # the server answers with an error, which ends the loop
+
+
+def _select_timeout() -> float | None:
+    deadline: float | None = getattr(_local, "deadline", None)
+    if deadline is not None:
+        return max(0.0, min(_WATCH_EVERY, deadline - time.monotonic()))
+    return _WATCH_EVERY if getattr(_local, "watch", None) else None
+
+
+def _on_idle(conn: Any) -> None:
+    """No answer yet: a connect past its deadline fails; a watched statement whose
+    guardian raises is cancelled (the guardian's error is kept for the caller)."""
+    import psycopg2
+
+    deadline = getattr(_local, "deadline", None)
+    if deadline is not None:
+        if time.monotonic() >= deadline:
+            raise psycopg2.OperationalError("timeout expired")
+        return
+    watch = getattr(_local, "watch", None)
+    if watch is None or getattr(_local, "stopped", None) is not None:
+        return
+    _local.watch = None  # the guardian's own queries wait here too: never re-enter it
+    try:
+        watch()
+    except Exception as exc:
+        _local.stopped = exc
+        conn.cancel()
+    finally:
+        _local.watch = watch
+
+
+@contextmanager
+def watching(guardian: Callable[[], None] | None) -> Iterator[None]:
+    """While the block runs, statements waited for on this thread are cancelled when
+    `guardian()` raises; `stopped()` then returns what it raised."""
+    _local.watch, _local.stopped = guardian, None
+    try:
+        yield
+    finally:
+        _local.watch = None
+
+
+def stopped() -> Exception | None:
+    """What stopped the last watched statement, if anything did."""
+    found: Exception | None = getattr(_local, "stopped", None)
+    return found
 
 
 def connect(
@@ -52,19 +111,34 @@ def connect(
 ) -> Any:
     """A psycopg2 connection to `database` (default: the endpoint's)."""
     import psycopg2
-    from psycopg2.extensions import set_wait_callback
+    from psycopg2.extensions import get_wait_callback, set_wait_callback
 
-    params = {
-        "connect_timeout": str(max(1, round(connect_timeout))),
-        **endpoint.connect_kwargs(database),
-    }
-    # libpq honours connect_timeout only in its own blocking connect, so the wait callback
-    # (which makes statements interruptible) is switched on once the connection is made.
-    set_wait_callback(None)
+    params = endpoint.connect_kwargs(database)
+    given = params.pop("connect_timeout", None)
+    if given is not None:  # the URL's own, read as libpq reads it
+        connect_timeout = _timeout_option(str(given)) or connect_timeout
+    if get_wait_callback() is None:  # once per process, then never switched off
+        set_wait_callback(_wait)
+    # With the wait callback libpq connects asynchronously and no longer honours
+    # connect_timeout itself: the callback enforces the deadline (per thread).
+    _local.deadline = time.monotonic() + max(1.0, connect_timeout)
     try:
         return psycopg2.connect(**params, application_name=application)
     finally:
-        set_wait_callback(_wait)
+        _local.deadline = None
+
+
+def _timeout_option(text: str) -> float:
+    """connect_timeout as libpq parses it (an integer; 0 or less: no limit of its own)."""
+    import psycopg2
+
+    try:
+        seconds = int(text.strip())
+    except ValueError:
+        raise psycopg2.OperationalError(
+            f'invalid integer value "{text}" for connection option "connect_timeout"'
+        ) from None
+    return float(max(seconds, 0))
 
 
 def engine(endpoint: Endpoint, database: str | None = None) -> Engine:
@@ -94,6 +168,16 @@ def session(
         conn.close()
 
 
+@contextmanager
+def driver_cursor(connection: Any) -> Iterator[Any]:
+    """A psycopg2 cursor on a SQLAlchemy connection's own driver connection, inside its
+    transaction: for statements composed with `psycopg2.sql`, which SQLAlchemy's text()
+    would parse for bind parameters."""
+    raw = connection.connection.dbapi_connection
+    with raw.cursor() as cur:
+        yield cur
+
+
 def maintenance(endpoint: Endpoint) -> Any:
     """A session on the maintenance database, where databases are created and dropped."""
     return session(endpoint, MAINTENANCE_DB)
@@ -104,16 +188,20 @@ def database_exists(cur: Any, name: str) -> bool:
     return cur.fetchone() is not None
 
 
-def create_database(cur: Any, name: str, template: str | None = None) -> None:
+def create_database(cur: Any, name: str, grant: Grant, template: str | None = None) -> None:
+    """CREATE DATABASE `name` (a clone of `template`): MIGRATE on `name`."""
     from psycopg2 import sql
 
+    from dbtasks.guard import Intent
+
+    grant.require(Intent.MIGRATE, cur, database=name)
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
         statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     cur.execute(statement)
 
 
-def create_database_if_missing(cur: Any, name: str) -> None:
+def create_database_if_missing(cur: Any, name: str, grant: Grant) -> None:
     import psycopg2
 
     if database_exists(cur, name):
@@ -121,13 +209,17 @@ def create_database_if_missing(cur: Any, name: str) -> None:
     # A parallel run may create it first (racing creators fail on the catalog's unique
     # index rather than with DuplicateDatabase): either way it exists, as wanted.
     with suppress(psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
-        create_database(cur, name)
+        create_database(cur, name, grant)
 
 
-def drop_database(cur: Any, name: str) -> None:
-    """Drop `name`, ending its sessions first; a template flag is lifted so it can go."""
+def drop_database(cur: Any, name: str, grant: Grant) -> None:
+    """Drop `name`, ending its sessions first; a template flag is lifted so it can go.
+    DESTROY on `name`."""
     from psycopg2 import sql
 
+    from dbtasks.guard import Intent
+
+    grant.require(Intent.DESTROY, cur, database=name)
     ident = sql.Identifier(name)
     cur.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (name,))
     row = cur.fetchone()
@@ -144,3 +236,25 @@ def drop_database(cur: Any, name: str) -> None:
         (name,),
     )
     cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
+
+
+def drop_schema(cur: Any, schema: str, grant: Grant) -> None:
+    """DROP SCHEMA ... CASCADE on the cursor's database: DESTROY on that schema."""
+    from psycopg2 import sql
+
+    from dbtasks.guard import Intent
+
+    grant.require(Intent.DESTROY, cur, schema=schema)
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def drop_table(cur: Any, schema: str, table: str, grant: Grant) -> None:
+    """DROP TABLE schema.table on the cursor's database: DESTROY on that schema."""
+    from psycopg2 import sql
+
+    from dbtasks.guard import Intent
+
+    grant.require(Intent.DESTROY, cur, schema=schema)
+    cur.execute(
+        sql.SQL("DROP TABLE IF EXISTS {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +30,9 @@ from dbtasks import pg
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-    from dbtasks.migrations.graph_cache import Locations
+    from dbtasks.grants import ScratchSpace
     from dbtasks.settings import Settings
+    from dbtasks.workflow import Work
 
 ALLOW_REMOTE = "dbtasks_allow_remote"
 
@@ -53,36 +53,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class Templates:
-    """The session's snapshots, built or found once per seed flavour, and one connection."""
+    """The session's snapshots, built or found once per seed flavour, and one connection.
 
-    def __init__(self, settings: Settings, where: Locations) -> None:
-        from dbtasks.console import Console
+    Every database it makes is a scratch database of the space the guard granted."""
 
-        self.settings = settings
-        self.where = where
-        self.console = Console()
-        self._resources = ExitStack()
-        self.cur = self._resources.enter_context(pg.maintenance(settings.endpoint))
+    def __init__(self, work: Work, space: ScratchSpace) -> None:
+        self.work = work
+        self.space = space
+        self.cur = work.resources.enter_context(pg.maintenance(work.settings.endpoint))
         self.names: dict[bool, str] = {}
 
     def name(self, seed: bool) -> str:
         if seed not in self.names:
             from dbtasks.reset import ensure_snapshot
 
-            found, _ = ensure_snapshot(self.settings, self.console, self.cur, seed, self.where)
+            found, _ = ensure_snapshot(self.work, self.cur, self.space, seed)
             self.names[seed] = found.name
         return self.names[seed]
 
     def clone(self, seed: bool) -> str:
         database = f"test_{uuid.uuid4().hex[:20]}"
-        pg.create_database(self.cur, database, template=self.name(seed))
+        pg.create_database(self.cur, database, self.space.grant(database), template=self.name(seed))
         return database
 
     def drop(self, database: str) -> None:
-        pg.drop_database(self.cur, database)
+        pg.drop_database(self.cur, database, self.space.grant(database))
 
     def close(self) -> None:
-        self._resources.close()
+        self.work.resources.close()
 
 
 @pytest.fixture(scope="session")
@@ -101,22 +99,22 @@ def _allow_remote(config: pytest.Config) -> bool:
 def dbtasks_templates(
     request: pytest.FixtureRequest, dbtasks_settings: Settings
 ) -> Iterator[Templates]:
+    from dbtasks import guard
     from dbtasks.console import Console
     from dbtasks.errors import DbTasksError
-    from dbtasks.guard import Intent, check
+    from dbtasks.guard import Intent
     from dbtasks.stack import ensure_ready
     from dbtasks.workflow import Work
 
     console = Console()
+    action, remote = "create test databases", _allow_remote(request.config)
     try:
-        check(
-            dbtasks_settings, Intent.DESTROY, "create test databases", _allow_remote(request.config)
-        )
+        granted = guard.grant(dbtasks_settings, Intent.DESTROY, action, remote)
+        space = guard.scratch_space(dbtasks_settings, action, parent=granted)
         stack = ensure_ready(dbtasks_settings, console)
-        where = Work(dbtasks_settings, console, stack).locations
+        templates = Templates(Work(dbtasks_settings, console, stack, granted), space)
     except DbTasksError as exc:
-        pytest.exit(f"dbtasks: {_for_pytest(exc)}", returncode=4)
-    templates = Templates(dbtasks_settings, where)
+        pytest.exit(f"dbtasks: {_for_pytest(exc)}", returncode=int(exc.exit_code))
     try:
         yield templates
     finally:

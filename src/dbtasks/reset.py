@@ -4,28 +4,35 @@ What a reset does is the backend's capability: clone a template snapshot (when i
 fingerprint matches, else drop, create, migrate, seed and snapshot), recreate the whole
 stack, or drop and recreate `DB_SCHEMA` only on a database dbtasks does not own. The fast
 path touches only psycopg2, so a reset costs little more than `inv` itself.
+
+The rebuild composes the upgrade's and the seed's steps on the reset's own `Work`: it is
+granted DESTROY on exactly what its "destroys:" line names (and scratch databases for the
+snapshot), and nothing it does can reach further. Resets of one database run one at a time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dbtasks import log, pg, snapshot
+from dbtasks import guard, log, pg, snapshot
 from dbtasks.guard import Intent
 from dbtasks.stack import ResetMode
 from dbtasks.workflow import Flow, Work, execute
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
-    from dbtasks.migrations.graph_cache import Locations
+    from dbtasks.grants import ScratchSpace
     from dbtasks.migrations.lock import Held
     from dbtasks.settings import Settings
     from dbtasks.stack import Stack
 
 
 logger = logging.getLogger("dbtasks.reset")
+AGAIN = "inv db.reset --yes"  # what a failed rebuild's hint runs
 
 
 @dataclass(frozen=True)
@@ -42,19 +49,41 @@ class ResetPlan:
     destroys: str
 
 
+def schemas_reset(settings: Settings) -> tuple[str, ...]:
+    """What a schema reset drops: DB_SCHEMA, and the schema DB_VERSION_SCHEMA names for the
+    version table (only that table of it)."""
+    version = settings.version_schema
+    return (
+        (settings.schema, version) if version and version != settings.schema else (settings.schema,)
+    )
+
+
 class Reset(Flow[ResetPlan, str]):
     intent = Intent.DESTROY
     action = "reset"
-    locks = False  # the database the lock lives in is dropped; snapshots lock their own
+    locks = False  # the database the lock lives in is dropped: resets lock their own
     ready = False  # the stack may be thrown away first (RECREATE): act starts it
 
     def __init__(self, options: ResetOptions) -> None:
         self.options = options
 
+    def scope(self, settings: Settings, stack: Stack) -> dict[str, Any]:
+        mode = stack.capabilities.reset
+        if mode is ResetMode.RECREATE:
+            return {"whole_server": True}
+        if mode is ResetMode.SCHEMA:
+            return {"schemas": schemas_reset(settings)}
+        return {}
+
     def plan(self, work: Work) -> ResetPlan:
         caps = work.stack.capabilities
-        ep = work.settings.endpoint
-        return ResetPlan(caps.reset, caps.destroyed_by_reset(ep.database, work.settings.schema))
+        settings = work.settings
+        destroys = caps.destroyed_by_reset(settings.endpoint.database, settings.schema)
+        if caps.reset is ResetMode.SCHEMA and len(schemas_reset(settings)) > 1:
+            destroys += (
+                f", and the version table {settings.version_schema}.{settings.version_table}"
+            )
+        return ResetPlan(caps.reset, destroys)
 
     def show(self, work: Work, plan: ResetPlan) -> bool:
         settings = work.settings
@@ -75,14 +104,15 @@ class Reset(Flow[ResetPlan, str]):
         from dbtasks.stack import ensure_ready
 
         if plan.mode is ResetMode.RECREATE:
-            work.stack.destroy()  # the stack's own full reset: its storage goes too
-        ensure_ready(work.settings, work.console, work.stack)
-        if plan.mode is ResetMode.SCHEMA:
-            return _rebuild_schema(work, self.options.seed)
-        if plan.mode is ResetMode.RECREATE:
-            heads = migrate_and_seed(work.settings, work.console, work.stack, self.options.seed)
+            work.stack.destroy(work.grant)  # the stack's own full reset: its storage goes too
+            ensure_ready(work.settings, work.console, work.stack)
+            heads = rebuild(work, self.options.seed)
             return f"recreated the stack: at head {', '.join(heads) or 'base'}"
-        return _reset_database(work, self.options)
+        ensure_ready(work.settings, work.console, work.stack)
+        with _one_reset_at_a_time(work, on_target=plan.mode is ResetMode.SCHEMA):
+            if plan.mode is ResetMode.SCHEMA:
+                return _rebuild_schema(work, self.options.seed)
+            return _reset_database(work, self.options)
 
     def idle(self, work: Work, plan: ResetPlan) -> str:
         raise AssertionError("a reset always acts")
@@ -102,20 +132,36 @@ def reset(
     )
 
 
+@contextmanager
+def _one_reset_at_a_time(work: Work, on_target: bool) -> Iterator[None]:
+    """A lock per database, so a second reset waits and says so: on the maintenance
+    database when the database itself is dropped, else on the database (a database
+    dbtasks does not own may not let it into the maintenance database)."""
+    from dbtasks.migrations.lock import migration_lock, reset_key
+
+    settings = work.settings
+    key = reset_key(settings.endpoint.database)
+    if on_target:
+        with migration_lock(settings, work.console, work.cur, key=key, name="another reset"):
+            yield
+        return
+    maintenance = pg.session(settings.endpoint, pg.MAINTENANCE_DB, application="dbtasks reset")
+    with (
+        maintenance as cur,
+        migration_lock(settings, work.console, cur, key=key, name="another reset"),
+    ):
+        yield
+
+
 def _reset_database(work: Work, options: ResetOptions) -> str:
     settings = work.settings
     database = settings.endpoint.database
+    space = guard.scratch_space(settings, "build a snapshot", parent=work.grant)
     with pg.maintenance(settings.endpoint) as cur:
         found, built = ensure_snapshot(
-            settings,
-            work.console,
-            cur,
-            options.seed,
-            work.locations,
-            rebuild=not options.use_snapshot,
-            stack=work.stack,
+            work, cur, space, options.seed, rebuild=not options.use_snapshot
         )
-        snapshot.restore(cur, found, database)
+        snapshot.restore(cur, found, database, work.grant)
     snapshot.verify(settings, found, database)
     how = "rebuilt from the migrations (snapshot saved)" if built else "reset from snapshot"
     why = "no snapshot matched the files" if built else "the snapshot matched the files"
@@ -126,61 +172,58 @@ def _reset_database(work: Work, options: ResetOptions) -> str:
 
 
 def ensure_snapshot(
-    settings: Settings,
-    console: Console,
-    cur: Any,
-    seed: bool,
-    where: Locations,
-    rebuild: bool = False,
-    stack: Stack | None = None,
+    work: Work, cur: Any, space: ScratchSpace, seed: bool, rebuild: bool = False
 ) -> tuple[snapshot.Snapshot, bool]:
     """The snapshot matching the current files, built if missing; True when built now.
 
     It is built in a scratch database, so the developer's database is untouched until the
     clone, and under an advisory lock, so parallel test workers build it once.
     """
+    settings = work.settings
     database = settings.endpoint.database
-    name = snapshot.snapshot_name(database, snapshot.fingerprint(settings, seed, where))
+    name = snapshot.snapshot_name(database, snapshot.fingerprint(settings, seed, work.locations))
     with snapshot.build_lock(cur, name):
         found = None if rebuild else snapshot.find(cur, name)
         if found:
             return found, False
         scratch = snapshot.scratch_name(name)
-        pg.drop_database(cur, scratch)
-        pg.create_database(cur, scratch)
+        pg.drop_database(cur, scratch, space.grant(scratch))
+        pg.create_database(cur, scratch, space.grant(scratch))
         try:
-            heads = migrate_and_seed(on_database(settings, scratch), console, stack, seed)
-            snapshot.build(cur, scratch, name, (database, seed), heads)
+            heads = rebuild_on(work, scratch, space, seed)
+            snapshot.build(cur, scratch, name, (database, seed), heads, space)
         finally:
-            pg.drop_database(cur, scratch)
+            pg.drop_database(cur, scratch, space.grant(scratch))
         return snapshot.Snapshot(name, heads), True
 
 
-def on_database(settings: Settings, database: str) -> Settings:
-    return replace(settings, endpoint=replace(settings.endpoint, database=database))
+def rebuild_on(work: Work, database: str, space: ScratchSpace, seed: bool) -> tuple[str, ...]:
+    """Migrate (and seed) scratch `database` in the same command, under its scratch grant;
+    its sessions end before it is frozen (a template must have none)."""
+    scratch = work.on_database(database, space.grant(database))
+    with scratch.resources:
+        return rebuild(scratch, seed)
+
+
+def rebuild(work: Work, seed: bool) -> tuple[str, ...]:
+    """Upgrade `work`'s database to every head, then seed it, under `work`'s grant (a reset
+    holds DESTROY, which covers both): the upgrade's and the seed's own steps, composed."""
+    from dbtasks.migrations.apply import Upgrade, run
+    from dbtasks.seeds import seed_into
+
+    with work.lock() as held:
+        move = Upgrade().plan(work)
+        if move.revisions:
+            run(work, move, held, upgrade=True)
+    if seed:
+        seed_into(work, work.grant, AGAIN)
+    return work.current()
 
 
 def _rebuild_schema(work: Work, seed: bool) -> str:
-    from psycopg2 import sql
-
     schema, version = work.settings.schema, work.version
-    with pg.session(work.settings.endpoint) as cur:
-        cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-        if version.schema != schema:  # a history kept elsewhere (adopted) goes with it
-            cur.execute(f"DROP TABLE IF EXISTS {version.qualified(cur)}")
-    heads = migrate_and_seed(work.settings, work.console, work.stack, seed)
+    pg.drop_schema(work.cur, schema, work.grant)
+    if version.schema != schema:  # the version table DB_VERSION_SCHEMA names goes with it
+        pg.drop_table(work.cur, version.schema, version.table, work.grant)
+    heads = rebuild(work, seed)
     return f"rebuilt schema {schema}: at head {', '.join(heads) or 'base'}"
-
-
-def migrate_and_seed(
-    settings: Settings, console: Console, stack: Stack | None, seed: bool
-) -> tuple[str, ...]:
-    """Upgrade to every head, then seed; the stack is known to be ready."""
-    from dbtasks.migrations.apply import Upgrade
-    from dbtasks.seeds import Seed
-
-    final = execute(Upgrade(), settings, console, stack=stack)
-    if seed:
-        ran = execute(Seed(), settings, console, stack=stack)
-        console.step(f"seeded from {', '.join(ran)}" if ran else "no seed files")
-    return final.current

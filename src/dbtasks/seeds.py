@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-import re
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,89 +17,116 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import log
-from dbtasks.errors import ConfigError, DbTasksError
+from dbtasks.errors import ConfigError, DbTasksError, ExitCode
 from dbtasks.guard import Intent
 from dbtasks.workflow import Flow, Work
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from dbtasks.grants import Grant
     from dbtasks.migrations.lock import Held
     from dbtasks.settings import Settings
-
-_DOLLAR_TAG = re.compile(r"\$[A-Za-z_0-9]*\$")
-_LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+    from dbtasks.sqltext import Statement
 
 
 class SeedFailed(DbTasksError):
     """A seed statement failed; nothing of the seed was kept."""
 
 
-@dataclass(frozen=True)
-class Statement:
-    sql: str
-    line: int  # 1-based line of the statement's first character in its file
+class SeedInterrupted(SeedFailed):
+    """Ctrl-C cancelled the seed; nothing of it was kept."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 def seed_files(settings: Settings, warn: Callable[[str], None] | None = None) -> list[Path]:
-    """The configured seed files in order; globs expand sorted, explicit paths must exist."""
-    root = settings.project_root
+    """The configured seed files in order; globs expand sorted, explicit paths must exist.
+
+    Every one lies inside the project and outside any data directory: the server account
+    can plant links in a data directory, and dbtasks often runs as root.
+    """
+    root = Path(os.path.realpath(settings.project_root))
     files: list[Path] = []
     for pattern in settings.seeds:
+        relative = _inside(root, pattern)
         if any(ch in pattern for ch in "*?["):
-            matched = sorted(p for p in root.glob(pattern) if p.is_file())
+            matched = sorted(p for p in root.glob(relative) if _usable(settings, root, p))
             if not matched and warn is not None:
                 warn(f"DB_SEEDS pattern {pattern!r} matches no file")
             files += matched
-        elif (root / pattern).is_file():
-            files.append(root / pattern)
+        elif (root / relative).is_file():
+            files.append(_checked(settings, root, root / relative))
         else:
             raise ConfigError(f"DB_SEEDS names {pattern!r}, which does not exist")
     return files
 
 
+def _inside(root: Path, pattern: str) -> str:
+    """`pattern` relative to the project root; one that reaches outside it is refused."""
+    path = Path(pattern).expanduser()
+    if path.is_absolute():
+        if not path.is_relative_to(root):
+            raise _outside(pattern)
+        path = path.relative_to(root)
+    if not Path(os.path.normpath(root / path)).is_relative_to(root):
+        raise _outside(pattern)
+    return str(path)
+
+
+def _outside(pattern: str) -> ConfigError:
+    return ConfigError(
+        f"DB_SEEDS names {pattern!r}, outside the project", "keep seed files in the project"
+    )
+
+
+def _usable(settings: Settings, root: Path, path: Path) -> bool:
+    """A glob's match: a file, never in a data directory or dbtasks' own folder."""
+    if not path.is_file() or _in_private_place(settings, root, path):
+        return False
+    _checked(settings, root, path)
+    return True
+
+
+def _in_private_place(settings: Settings, root: Path, path: Path) -> bool:
+    places = (Path(os.path.realpath(settings.data_dir)), root / ".dbtasks")
+    return any(path.is_relative_to(place) for place in places)
+
+
+def _checked(settings: Settings, root: Path, path: Path) -> Path:
+    """`path`, refused when it leads (through a link) outside the project or into a data
+    directory."""
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(root) or _in_private_place(settings, root, real):
+        raise ConfigError(
+            f"seed file {path.relative_to(root)} leads outside the project or into a data "
+            "directory",
+            "keep seed files (and what they link to) in the project",
+        )
+    return path
+
+
+def read_seed(path: Path, root: Path) -> str:
+    """A seed file's text; as root, never through a link (a link planted by another user)."""
+    flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_NOFOLLOW if os.geteuid() == 0 else 0)
+    name = path.relative_to(root) if path.is_relative_to(root) else path
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ConfigError(f"seed file {name} cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"seed file {name} is not UTF-8 text (byte {exc.start})") from None
+
+
 def split_sql(text: str) -> list[Statement]:
-    """Split on top-level semicolons, respecting quotes, comments and dollar quoting."""
-    statements, start, i, n = [], 0, 0, len(text)
-    while i < n:
-        ch, two = text[i], text[i : i + 2]
-        if two == "--":
-            i = _skip_to(text, "\n", i)
-        elif two == "/*":
-            i = _skip_to(text, "*/", i + 2) + 1
-        elif ch in "'\"":
-            i = _skip_quoted(text, ch, i + 1)
-        elif ch == "$" and (tag := _DOLLAR_TAG.match(text, i)):
-            i = _skip_to(text, tag.group(), tag.end()) + len(tag.group()) - 1
-        elif ch == ";":
-            statements.append(_statement(text, start, i))
-            start = i + 1
-        i += 1
-    statements.append(_statement(text, start, n))
-    return [s for s in statements if s.sql]
+    """The statements of a seed file, as Postgres' parser cuts them."""
+    from dbtasks.sqltext import split_sql as split
 
-
-def _skip_to(text: str, needle: str, i: int) -> int:
-    found = text.find(needle, i)
-    return len(text) if found < 0 else found
-
-
-def _skip_quoted(text: str, quote: str, i: int) -> int:
-    while i < len(text):
-        if text[i] == quote:
-            if text[i + 1 : i + 2] != quote:  # a doubled quote is an escaped quote
-                return i
-            i += 1
-        i += 1
-    return i
-
-
-def _statement(text: str, start: int, end: int) -> Statement:
-    """The chunk without leading comments, and the line where its real text starts."""
-    chunk = text[start:end]
-    match = _LEADING.match(chunk)
-    skip = match.end() if match else 0
-    return Statement(chunk[skip:].strip(), text.count("\n", 0, start + skip) + 1)
+    return split(text)
 
 
 @dataclass(frozen=True)
@@ -123,40 +150,76 @@ class Seed(Flow[SeedPlan, list[str]]):
         return bool(plan.files or plan.callable)
 
     def act(self, work: Work, plan: SeedPlan, held: Held | None) -> list[str]:
-        return apply_seeds(work.settings, work.conn)
+        return apply_seeds(work.settings, work.conn, work.grant)
 
     def idle(self, work: Work, plan: SeedPlan) -> list[str]:
         return []
 
 
-def apply_seeds(settings: Settings, connection: Connection) -> list[str]:
-    """Run every seed in one transaction on `connection`; returns what ran."""
-    from sqlalchemy import text
+def seed_into(work: Work, grant: Grant, again: str) -> None:
+    """Seed `work`'s database under `grant` (a flow composing a seed), one line either way."""
+    ran = apply_seeds(work.settings, work.conn, grant, again)
+    work.console.step(f"seeded from {', '.join(ran)}" if ran else "no seed files to load")
 
+
+def apply_seeds(
+    settings: Settings, connection: Connection, grant: Grant, again: str = "inv db.seed"
+) -> list[str]:
+    """Run every seed in one transaction on `connection`; returns what ran. Rows are
+    written: WRITE on the connection's database. A failure's hint runs `again`."""
+    from psycopg2 import sql
+
+    from dbtasks import pg
+
+    grant.require(Intent.WRITE, connection)
+    pg.interrupted.clear()
     ran: list[str] = []
-    files = seed_files(settings)
+    root = settings.project_root
+    files = [(path, _statements(path, root, again)) for path in seed_files(settings)]
     spec = settings.seed_callable
-    callable_ = _load_callable(spec, settings.project_root) if spec else None
+    callable_ = _load_callable(spec, root) if spec else None
     with connection.begin():
-        schema = connection.dialect.identifier_preparer.quote_schema(settings.schema)
-        connection.execute(text(f"SET LOCAL search_path TO {schema}"))
-        for path in files:
-            _run_file(connection, path, settings.project_root)
-            ran.append(str(path.relative_to(settings.project_root)))
+        with pg.driver_cursor(connection) as cur:  # no placeholder parsing of the name
+            schema = sql.Identifier(settings.schema)
+            cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(schema))
+        for path, statements in files:
+            _run_file(connection, path, root, statements, again)
+            ran.append(str(path.relative_to(root)))
         if callable_ is not None and spec:
-            _run_callable(callable_, connection, spec)
+            _run_callable(callable_, connection, spec, again)
             ran.append(spec)
     log.event(logging.getLogger("dbtasks.seed"), "seed.loaded", "seeded", files=ran)
     return ran
 
 
-def _run_file(connection: Connection, path: Path, root: Path) -> None:
-    for statement in split_sql(path.read_text(encoding="utf-8")):
+def _statements(path: Path, root: Path, again: str) -> list[Statement]:
+    """A seed file's statements, read and parsed before anything runs."""
+    from dbtasks.sqltext import SqlSyntaxError
+
+    try:
+        return split_sql(read_seed(path, root))
+    except SqlSyntaxError as exc:
+        where = f"seed {path.relative_to(root)} line {exc.line}"
+        raise SeedFailed(
+            f"{where}: {exc.message}; nothing was seeded", f"fix the file and run `{again}`"
+        ) from None
+
+
+def _run_file(
+    connection: Connection, path: Path, root: Path, statements: list[Statement], again: str
+) -> None:
+    from dbtasks import pg
+
+    for statement in statements:
         try:
             connection.exec_driver_sql(statement.sql)
         except Exception as exc:
             line = statement.line + _line_in_statement(exc, statement.sql)
             where = f"seed {path.relative_to(root)} line {line}"
+            if pg.interrupted.is_set():
+                raise SeedInterrupted(
+                    f"interrupted: {where} was cancelled; the seed was rolled back"
+                ) from None
             if type(getattr(exc, "orig", None)).__name__ == "UniqueViolation":
                 raise SeedFailed(
                     f"{where}: its rows are already there ({_first_line(exc)}); nothing was seeded",
@@ -164,7 +227,7 @@ def _run_file(connection: Connection, path: Path, root: Path) -> None:
                 ) from exc
             raise SeedFailed(
                 f"{where} failed: {_first_line(exc)}; the seed was rolled back",
-                "fix the file and run `inv db.seed` again",
+                f"fix the file and run `{again}`",
             ) from exc
 
 
@@ -195,15 +258,25 @@ def _load_callable(spec: str, root: Path) -> Callable[[Connection], Any]:
     return target  # type: ignore[no-any-return]
 
 
-def _run_callable(target: Callable[[Connection], Any], connection: Connection, spec: str) -> None:
+def _run_callable(
+    target: Callable[[Connection], Any], connection: Connection, spec: str, again: str
+) -> None:
+    from dbtasks import pg
+
     try:
         target(connection)
     except DbTasksError:
         raise
+    except KeyboardInterrupt:
+        raise SeedInterrupted(f"interrupted: seed {spec} was cancelled and rolled back") from None
     except Exception as exc:
+        if pg.interrupted.is_set():
+            raise SeedInterrupted(
+                f"interrupted: seed {spec} was cancelled and rolled back"
+            ) from None
         raise SeedFailed(
             f"seed {spec} failed: {_first_line(exc)}; the seed was rolled back",
-            "fix it and run `inv db.seed` again",
+            f"fix it and run `{again}`",
         ) from exc
 
 

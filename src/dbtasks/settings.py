@@ -21,6 +21,7 @@ from dbtasks import passwords
 from dbtasks.errors import ConfigError
 from dbtasks.keys import parse_all
 from dbtasks.sources import choose, find_project_root, layers
+from dbtasks.stack import Capabilities, capabilities_of, choose_backend
 from dbtasks.supabase import MANAGED_SCHEMAS, with_hosted_defaults
 from dbtasks.target import Endpoint, from_parts, from_url, is_loopback
 
@@ -100,11 +101,20 @@ def _native_user(configured: str | None) -> str | None:
     )
 
 
-def _relative(root: Path, raw: str | None) -> Path | None:
+def _log_file(root: Path, raw: str | None) -> Path | None:
+    """DB_LOG_FILE: relative paths stay inside the project; anywhere else must be named
+    absolutely, so that `../` never wanders off by accident."""
     if raw is None:
         return None
     path = Path(raw).expanduser()
-    return path if path.is_absolute() else root / path
+    if path.is_absolute():
+        return path
+    if not Path(os.path.normpath(root / path)).is_relative_to(root):
+        raise ConfigError(
+            f"DB_LOG_FILE={raw!r} leads outside the project",
+            "give a path inside the project, or an absolute path",
+        )
+    return root / path
 
 
 def _data_dir(root: Path, raw: str) -> Path:
@@ -125,21 +135,23 @@ def _isolate_libpq(environ: MutableMapping[str, str], warnings: list[str]) -> No
 
 
 def _endpoint(
-    v: Mapping[str, Any], url: Endpoint | None, backend: str, root: Path, data_dir: Path
+    v: Mapping[str, Any], url: Endpoint | None, caps: Capabilities, root: Path, data_dir: Path
 ) -> Endpoint:
     if url is not None:
-        return with_hosted_defaults(url)
-    password = v["password"]
-    if password is None:
-        password = passwords.local_password(root, data_dir) if backend != "external" else ""
-    endpoint = from_parts(v["host"], v["port"], v["user"], password, v["name"])
-    return with_hosted_defaults(endpoint)
-
-
-def _backend_for(chosen: str, host: str) -> str:
-    if chosen != "auto":
-        return chosen
-    return "native" if is_loopback(host) else "external"
+        endpoint = with_hosted_defaults(url)
+    else:
+        password = v["password"]
+        if password is None:
+            password = passwords.local_password(root, data_dir) if caps.owns_server else ""
+        endpoint = from_parts(v["host"], v["port"], v["user"], password, v["name"])
+        endpoint = with_hosted_defaults(endpoint)
+    if caps.local_cluster:
+        _check_native_user(endpoint.user)
+    if caps.owns_server:
+        # A server dbtasks made only speaks SCRAM: never hand a password to anything else
+        # that happens to listen on the port.
+        endpoint = endpoint.with_options(require_auth="scram-sha-256")
+    return endpoint
 
 
 def _check_schema(schema: str) -> None:
@@ -172,15 +184,11 @@ def load_settings(
     chosen = choose(layers(root, environ, flags or {}, warnings), warnings)
     v = parse_all(chosen)
     url = from_url(v["database_url"]) if v["database_url"] else None
-    backend = _backend_for(v["backend"], url.host if url else v["host"])
+    backend = choose_backend(v["backend"], url.host if url else v["host"])
+    caps = capabilities_of(backend)
     data_dir = _data_dir(root, v["data_dir"])
-    endpoint = _endpoint(v, url, backend, root, data_dir)
+    endpoint = _endpoint(v, url, caps, root, data_dir)
     _check_schema(v["schema"])
-    if backend == "native":
-        _check_native_user(endpoint.user)
-        # The cluster dbtasks made only speaks SCRAM: never hand a password to anything
-        # else that happens to listen on the port.
-        endpoint = endpoint.with_options(require_auth="scram-sha-256")
     return Settings(
         endpoint=endpoint,
         schema=v["schema"],
@@ -190,7 +198,7 @@ def load_settings(
         data_dir=data_dir,
         health_timeout=v["health_timeout"],
         pg_bindir=Path(v["pg_bindir"]) if v["pg_bindir"] else None,
-        native_user=_native_user(v["native_user"]) if backend == "native" else None,
+        native_user=_native_user(v["native_user"]) if caps.local_cluster else None,
         lock=v["lock"],
         lock_timeout=v["lock_timeout"],
         slow_revision=v["slow_revision"],
@@ -205,7 +213,7 @@ def load_settings(
         seed_callable=v["seed_callable"],
         compose_file=root / v["compose_file"],
         image=v["image"],
-        log_file=_relative(root, v["log_file"]),
+        log_file=_log_file(root, v["log_file"]),
         log_level=v["log_level"],
         log_format=v["log_format"],
         project_root=root,

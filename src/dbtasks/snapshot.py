@@ -20,6 +20,7 @@ from dbtasks.migrations.version_table import locate, read_current
 from dbtasks.seeds import iter_fingerprint_files
 
 if TYPE_CHECKING:
+    from dbtasks.grants import Grant, ScratchSpace
     from dbtasks.migrations.graph_cache import Locations
     from dbtasks.settings import Settings
 
@@ -111,15 +112,22 @@ def build_lock(cur: Any, name: str) -> Iterator[None]:
         cur.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, key))
 
 
-def build(cur: Any, source: str, name: str, of: tuple[str, bool], heads: tuple[str, ...]) -> None:
+def build(
+    cur: Any,
+    source: str,
+    name: str,
+    of: tuple[str, bool],
+    heads: tuple[str, ...],
+    space: ScratchSpace,
+) -> None:
     """Freeze database `source` as snapshot `name` of database `of[0]` (seeded: `of[1]`),
-    replacing the older snapshots of it."""
+    replacing the older snapshots of it; each is a scratch database of `space`."""
     from psycopg2 import sql
 
     database, seed = of
     for old in [*_others(cur, database, seed, name), name]:
-        pg.drop_database(cur, old)
-    pg.create_database(cur, name, template=source)
+        pg.drop_database(cur, old, space.grant(old))
+    pg.create_database(cur, name, space.grant(name), template=source)
     ident = sql.Identifier(name)
     # No connections: a stray session on the template would block every clone.
     cur.execute(
@@ -129,10 +137,10 @@ def build(cur: Any, source: str, name: str, of: tuple[str, bool], heads: tuple[s
     cur.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(ident, sql.Literal(comment)))
 
 
-def restore(cur: Any, snapshot: Snapshot, database: str) -> None:
-    """Replace `database` with a clone of the snapshot."""
-    pg.drop_database(cur, database)
-    pg.create_database(cur, database, template=snapshot.name)
+def restore(cur: Any, snapshot: Snapshot, database: str, grant: Grant) -> None:
+    """Replace `database` with a clone of the snapshot: DESTROY on `database`."""
+    pg.drop_database(cur, database, grant)
+    pg.create_database(cur, database, grant, template=snapshot.name)
 
 
 def read_heads(settings: Settings, database: str | None = None) -> tuple[str, ...]:

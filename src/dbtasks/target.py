@@ -95,10 +95,27 @@ class Endpoint:
         text = f"postgresql://{user}:{MASK}@{host}:{self.port}/{database}"
         return f"{text}?{query}" if query else text
 
+    def conninfo(self, database: str | None = None) -> str:
+        """A libpq key=value string of where and how to connect (no password), every
+        value quoted as libpq requires: no value can add a key of its own."""
+        pairs = {
+            "host": self.host,
+            "port": str(self.port),
+            "dbname": database or self.database,
+            "user": self.user,
+            **{k: v for k, v in self.query.items() if k not in SECRET_KEYS},
+        }
+        return " ".join(f"{k}={_conninfo_value(v)}" for k, v in pairs.items())
+
     @property
     def where(self) -> str:
         """host:port, for messages."""
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def _conninfo_value(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
 
 
 def from_parts(host: str, port: int, user: str, password: str, database: str) -> Endpoint:
@@ -194,6 +211,8 @@ def _endpoint(params: Mapping[str, str]) -> Endpoint:
         raise _bad("it names no database")
     if len(database.encode()) > 63:
         raise _bad("its database name is longer than Postgres' 63-byte limit")
+    if "=" in database or database.lower().startswith(("postgresql:", "postgres:")):
+        raise _bad("its database name would be read as a connection string by libpq")
     port = _port(params.get("port"))
     rest = {k: v for k, v in params.items() if k not in (*ROUTING_KEYS, "password")}
     user = params.get("user") or "postgres"

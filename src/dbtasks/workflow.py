@@ -8,6 +8,10 @@ to plan (pure, over the graph and the current revisions), what to show, what the
 consents to, and how to act. `execute` runs every flow the same way: the plan is made
 again once the lock is held, so a run that waited acts on what is left, and a destructive
 run acts on exactly what was confirmed, or on nothing.
+
+The guard's grant for the flow's intent travels on its `Work`, and every effect asks it:
+a flow that composes other flows' steps (prepare, reset) runs them on the same `Work`,
+never through `execute` again, so it can do no more than it was granted.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 
     from dbtasks.adapter.workspace import Workspace
     from dbtasks.console import Console
+    from dbtasks.grants import Grant
     from dbtasks.migrations.graph import Graph
     from dbtasks.migrations.graph_cache import Locations
     from dbtasks.migrations.lock import Held
@@ -41,11 +46,25 @@ class Work:
     `execute`; the graph comes from the cache when no revision file changed, so commands
     that find nothing to do never import Alembic."""
 
-    def __init__(self, settings: Settings, console: Console, stack: Stack) -> None:
+    def __init__(self, settings: Settings, console: Console, stack: Stack, grant: Grant) -> None:
         self.settings = settings
         self.console = console
         self.stack = stack
+        self.grant = grant
         self.resources = ExitStack()
+
+    def on_database(self, database: str, grant: Grant) -> Work:
+        """The same command's work on another database of the server (a scratch build),
+        with the grant for it; it shares the revisions already read and closes with this."""
+        from dataclasses import replace
+
+        endpoint = replace(self.settings.endpoint, database=database)
+        other = Work(replace(self.settings, endpoint=endpoint), self.console, self.stack, grant)
+        for shared in ("ws", "cached"):
+            if shared in self.__dict__:
+                other.__dict__[shared] = self.__dict__[shared]
+        other.resources = self.resources.enter_context(ExitStack())
+        return other
 
     @cached_property
     def cur(self) -> Any:
@@ -120,6 +139,10 @@ class Flow(Generic[P, R]):
     locks: ClassVar[bool] = True  # act under the migration lock
     ready: ClassVar[bool] = True  # preflight starts the stack (a reset may rebuild it first)
 
+    def scope(self, settings: Settings, stack: Stack) -> dict[str, Any]:
+        """What the grant covers beyond the configured database (`guard.grant`'s keywords)."""
+        return {}
+
     def plan(self, work: Work) -> P:
         raise NotImplementedError
 
@@ -139,29 +162,16 @@ class Flow(Generic[P, R]):
         raise NotImplementedError
 
 
-def preflight(
-    settings: Settings,
-    console: Console,
-    intent: Intent,
-    action: str,
-    allow_remote: bool = False,
-    stack: Stack | None = None,
-    start: bool = True,
-) -> Stack:
-    """Guard, then a stack that answers: started (and the database created) for changes;
-    only probed for reads, which never start or create anything."""
+def ready(settings: Settings, console: Console, stack: Stack, intent: Intent) -> None:
+    """A stack that answers: started (and the database created) for changes; only probed
+    for reads, which never start or create anything."""
     from dbtasks.health import probe
-    from dbtasks.stack import ensure_ready, get_stack
+    from dbtasks.stack import ensure_ready
 
-    guard.check(settings, intent, action, allow_remote)
-    stack = stack or get_stack(settings)
-    if not start:
-        return stack
     if intent.changes:
         ensure_ready(settings, console, stack)
     else:
         probe(settings.endpoint)
-    return stack
 
 
 def execute(
@@ -174,10 +184,15 @@ def execute(
     stack: Stack | None = None,
 ) -> R:
     """Run `flow` in the one shape, on `stack` (default: the one the settings name)."""
-    stack = preflight(
-        settings, console, flow.intent, flow.action, allow_remote, stack, start=flow.ready
+    from dbtasks.stack import get_stack
+
+    stack = stack or get_stack(settings)
+    granted = guard.grant(
+        settings, flow.intent, flow.action, allow_remote, **flow.scope(settings, stack)
     )
-    work = Work(settings, console, stack)
+    if flow.ready:
+        ready(settings, console, stack, flow.intent)
+    work = Work(settings, console, stack, granted)
     with work.resources:
         plan = flow.plan(work)
         if not flow.show(work, plan):

@@ -14,6 +14,7 @@ from typing import Any
 from dbtasks import pg
 from dbtasks.introspect import Description, describe
 from dbtasks.settings import Settings
+from tests.support import scratch_grant
 
 ALEMBIC = str(Path(sys.executable).with_name("alembic"))
 INV = [sys.executable, "-m", "invoke"]
@@ -56,14 +57,15 @@ class Databases:
     def new(self, copy_of: Database | None = None) -> Database:
         db = Database(f"adopt_{uuid.uuid4().hex[:12]}", self.cluster)
         with pg.maintenance(self.cluster.endpoint) as cur:
-            pg.create_database(cur, db.name, copy_of.name if copy_of else None)
+            grant = scratch_grant(self.cluster, db.name)
+            pg.create_database(cur, db.name, grant, copy_of.name if copy_of else None)
         self.made.append(db)
         return db
 
     def drop_all(self) -> None:
         with pg.maintenance(self.cluster.endpoint) as cur:
             for db in self.made:
-                pg.drop_database(cur, db.name)
+                pg.drop_database(cur, db.name, scratch_grant(self.cluster, db.name))
 
 
 def clean_environment() -> dict[str, str]:

@@ -75,11 +75,12 @@ def test_layout_adopts_dbtasks(name: str, tmp_path: Path, databases: Databases) 
     assert heads_of(ours, layout.version_table) == head
 
 
-def test_a_history_kept_in_public_is_found_and_continued(
+def test_a_history_kept_in_public_is_claimed_and_continued(
     tmp_path: Path, databases: Databases
 ) -> None:
     """The env.py never said where to keep the history, so raw Alembic put it in public;
-    with DB_SCHEMA=app and no DB_VERSION_SCHEMA, dbtasks finds it there."""
+    with DB_SCHEMA=app, dbtasks names it (it could be another project's) and continues it
+    once DB_VERSION_SCHEMA claims it."""
     project = layouts.qualified_project(tmp_path / "project", version_in_app=False)
     full, behind = databases.new(), databases.new()
     ok(project.alembic(full, "upgrade", "heads"))
@@ -87,8 +88,15 @@ def test_a_history_kept_in_public_is_found_and_continued(
     ok(project.alembic(behind, "upgrade", stopped[0]))
     assert heads_of(behind, "public.alembic_version") == stopped
     found = json.loads(ok(project.inv(behind, "db.adopt", "--json")))
+    assert found["other_version_tables"] == ["public.alembic_version"]
+    assert any("DB_VERSION_SCHEMA=public" in step for step in found["next_steps"])
+    refused = project.inv(behind, "db.upgrade")
+    assert refused.returncode == 2 and "DB_VERSION_SCHEMA=public" in refused.stderr
+    assert heads_of(behind, "public.alembic_version") == stopped
+    claimed = {"DB_VERSION_SCHEMA": "public"}
+    found = json.loads(ok(project.inv(behind, "db.adopt", "--json", **claimed)))
     assert found["version_table"] == "public.alembic_version" and found["current"] == stopped
-    ok(project.inv(behind, "db.upgrade"))
+    ok(project.inv(behind, "db.upgrade", **claimed))
     assert heads_of(behind, "public.alembic_version") == heads_of(full, "public.alembic_version")
     assert behind.scalar("SELECT to_regclass('app.alembic_version')") is None
     assert diff(full.describe(["app"]), behind.describe(["app"])) == []

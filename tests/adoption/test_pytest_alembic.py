@@ -29,7 +29,7 @@ from sqlalchemy import Engine, text
 from dbtasks import pg
 from dbtasks.adapter.workspace import SETTINGS_KEY
 from dbtasks.settings import Settings, load_settings
-from tests.support import REPO
+from tests.support import REPO, scratch_grant
 
 pytestmark = [pytest.mark.adoption, pytest.mark.integration]
 
@@ -48,11 +48,11 @@ def mindmirror_db(cluster: Settings) -> Iterator[Settings]:
     ep = cluster.endpoint
     env = {"DB_PORT": str(ep.port), "DB_PASS": ep.password, "DB_NAME": name}
     with pg.maintenance(ep) as cur:
-        pg.create_database(cur, name)
+        pg.create_database(cur, name, scratch_grant(cluster, name))
         try:
             yield load_settings(environ=env, root=REPO)
         finally:
-            pg.drop_database(cur, name)
+            pg.drop_database(cur, name, scratch_grant(cluster, name))
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from dbtasks.introspect import (
     diff,
 )
 from dbtasks.settings import Settings
+from tests.support import scratch_grant
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +58,7 @@ def cursors(cluster: Settings) -> Iterator[Callable[[str], Any]]:
 
         def make(sql: str) -> Any:
             names.append(f"introspect_{uuid.uuid4().hex[:10]}")
-            pg.create_database(admin, names[-1])
+            pg.create_database(admin, names[-1], scratch_grant(cluster, names[-1]))
             cur = sessions.enter_context(pg.session(cluster.endpoint, names[-1]))
             cur.execute(sql)
             return cur
@@ -65,7 +66,7 @@ def cursors(cluster: Settings) -> Iterator[Callable[[str], Any]]:
         yield make
         sessions.close()
         for name in names:
-            pg.drop_database(admin, name)
+            pg.drop_database(admin, name, scratch_grant(cluster, name))
 
 
 def test_describe_reads_every_kind(cursors: Callable[[str], Any]) -> None:

@@ -20,7 +20,7 @@ from dbtasks.stack import cluster, datadir
 from dbtasks.stack.cluster import serves
 from dbtasks.stack.datadir import Kind
 from dbtasks.stack.native import NativeStack
-from tests.support import HOSTILE_PASSWORD, make_settings
+from tests.support import HOSTILE_PASSWORD, destroy, make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +112,7 @@ def test_port_taken_names_port_and_setting(scratch: Path) -> None:
 def test_destroy_removes_data(scratch: Path) -> None:
     stack = NativeStack(make_settings(scratch))
     stack.up(Console())
-    stack.destroy()
+    destroy(stack)
     assert not stack.settings.data_dir.exists()
 
 
@@ -153,15 +153,15 @@ def test_a_cluster_from_before_the_marker_can_be_destroyed(scratch: Path) -> Non
     (data / "PG_VERSION").write_text("15\n")
     (data / "postgresql.conf").write_text(f"port = 5432\n{datadir.LEGACY_INCLUDE}\n")
     assert datadir.inspect(data) is Kind.LEGACY
-    NativeStack(make_settings(scratch)).destroy()
+    destroy(NativeStack(make_settings(scratch)))
     assert not data.exists()
 
 
 def test_destroy_of_a_missing_or_empty_data_dir(scratch: Path) -> None:
     stack = NativeStack(make_settings(scratch))
-    assert stack.destroy().startswith("nothing to remove")
+    assert destroy(stack).startswith("nothing to remove")
     (scratch / "pgdata").mkdir()
-    assert stack.destroy().startswith("removed")
+    assert destroy(stack).startswith("removed")
     assert not (scratch / "pgdata").exists()
 
 

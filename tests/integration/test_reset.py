@@ -7,9 +7,10 @@ import io
 import psycopg2
 import pytest
 
-from dbtasks import pg
+from dbtasks import guard, pg
 from dbtasks.console import Console
 from dbtasks.errors import Refused
+from dbtasks.guard import Intent
 from dbtasks.reset import ResetOptions, reset
 from dbtasks.seeds import SeedFailed, apply_seeds
 from dbtasks.stack import ensure_ready
@@ -114,7 +115,7 @@ def test_seed_failure_rolls_back_and_names_file_and_line(mindmirror: ScratchProj
     )
     settings = mindmirror.settings()
     with pg.engine(settings.endpoint).connect() as conn, pytest.raises(SeedFailed) as info:
-        apply_seeds(settings, conn)
+        apply_seeds(settings, conn, guard.grant(settings, Intent.WRITE, "seed"))
     message = info.value.render()
     assert "seeds/004_bad.sql line 4" in message
     assert "no_such_column" in message
@@ -150,9 +151,27 @@ def test_external_reset_only_touches_its_schema(mindmirror: ScratchProject) -> N
 def test_external_reset_of_a_history_kept_in_another_schema(mindmirror: ScratchProject) -> None:
     external = {"DB_BACKEND": "external"}
     ensure_ready(mindmirror.settings(), quiet())
-    commands.init(mindmirror.settings(**external, DB_VERSION_SCHEMA="public"), quiet())
-    # Found by its shape from here on: DB_VERSION_SCHEMA is not set.
-    message = reset(mindmirror.settings(**external), quiet(), YES)
+    kept_in_public = mindmirror.settings(**external, DB_VERSION_SCHEMA="public")
+    commands.init(kept_in_public, quiet())
+    message = reset(kept_in_public, quiet(), YES)
     assert message.startswith("rebuilt schema app") and "at head" in message
     assert profiles(mindmirror) == 2
-    assert sql(mindmirror, "SELECT to_regclass('public.alembic_version')") == [(None,)]
+    # Rebuilt where DB_VERSION_SCHEMA says, after the reset named it among what it destroys.
+    assert sql(mindmirror, "SELECT count(*) FROM public.alembic_version") == [(1,)]
+
+
+def test_external_reset_never_touches_another_projects_version_table(
+    mindmirror: ScratchProject,
+) -> None:
+    """Project A keeps its history in public; project B (DB_SCHEMA=app) resets its own."""
+    external = {"DB_BACKEND": "external"}
+    ensure_ready(mindmirror.settings(), quiet())
+    sql(
+        mindmirror,
+        "CREATE TABLE public.alembic_version (version_num varchar(32) NOT NULL, "
+        "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
+    )
+    sql(mindmirror, "INSERT INTO public.alembic_version VALUES ('a1b2c3d4e5f6')")
+    commands.init(mindmirror.settings(**external), quiet())
+    reset(mindmirror.settings(**external), quiet(), YES)
+    assert sql(mindmirror, "SELECT version_num FROM public.alembic_version") == [("a1b2c3d4e5f6",)]

@@ -14,7 +14,15 @@ GENERIC = (("--no-such-flag",), ("zzz-extra-positional",), ("",))
 NUMBERS = ("abc", "-1", "99999999999999999999")
 MESSAGES = ("   ", "tab\there", "x" * 300)  # every one must be refused: no file is written
 WORDS = ("", " ", "-1", "../../etc/passwd", "'; DROP SCHEMA app CASCADE; -- ünï\u200bcode")
-KINDS = {"message": MESSAGES, "timeout": NUMBERS, "lines": NUMBERS}
+# Alembic asserts on an "@" without a branch and a revision around it.
+REVISIONS = ("@", "@@", "5b9e@", "base:@", "@:head", "-", "+", "heads@")
+KINDS = {
+    "message": MESSAGES,
+    "timeout": NUMBERS,
+    "lines": NUMBERS,
+    "revision": (*WORDS, *REVISIONS),
+    "rev-range": (*WORDS, *REVISIONS),
+}
 
 _TASK_LINE = re.compile(r"^  (\S+)")
 _VALUE_FLAG = re.compile(r"--([a-z][a-z0-9-]*)=STRING")

@@ -18,7 +18,7 @@ from tests.reliability import observe
 from tests.reliability.chains import write_timed_chain
 from tests.reliability.interrupt import start_blocked_upgrade
 from tests.reliability.outcome import Outcome, assert_clean
-from tests.support import make_settings, scratch_dir
+from tests.support import destroy, make_settings, scratch_dir
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 
@@ -62,7 +62,7 @@ def crash() -> Iterator[Crash]:
             (root / "project").mkdir()
             yield _crash(make_project(root / "project", settings), stack)
         finally:
-            stack.destroy()
+            destroy(stack)
 
 
 def test_upgrade_under_a_dying_server_fails_cleanly_and_records_nothing_half(

@@ -42,3 +42,31 @@ def test_sigint_mid_revision_rolls_it_back_and_releases_the_lock(
     assert again.code == 0, again.describe()
     assert "waiting for the migration lock" not in again.output
     assert observe.assert_agrees(observe.read_state(endpoint), chain) == chain
+
+
+def test_sigint_during_an_endless_seed_exits_130_and_keeps_nothing(
+    project: ScratchProject,
+) -> None:
+    write_timed_chain(project.versions, 1, slow_at=None)
+    assert project.inv("db.upgrade").returncode == 0
+    seeds = project.root / "seeds"
+    seeds.mkdir()
+    (seeds / "001_rows.sql").write_text(
+        "CREATE TABLE seeded (id int);\nINSERT INTO seeded VALUES (1);\nSELECT pg_sleep(600);\n"
+    )
+    proc = project.popen("db.seed")
+    endpoint = project.settings().endpoint
+    with observe.cursor(endpoint, "postgres") as cur:
+        deadline = time.monotonic() + 60
+        while not observe.running(cur, endpoint.database, "pg_sleep(600)"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    interrupted = Outcome(proc.returncode, out, err)
+    assert_clean(interrupted)
+    assert interrupted.code == 130, interrupted.describe()
+    assert "interrupted" in err and "rolled back" in err, interrupted.describe()
+    with observe.cursor(endpoint) as cur:
+        cur.execute("SELECT to_regclass('app.seeded')")
+        assert cur.fetchone()[0] is None  # the whole seed was rolled back

@@ -117,3 +117,32 @@ def test_downgrade_stops_when_its_lock_is_lost(project: ScratchProject, cluster:
     chain(project.versions, 4, slow_down=3)
     run_and_lose_the_lock(project, cluster, "db.downgrade", "base", "--yes")
     assert applied(project) == ["r001", "r002", "r003"]
+
+
+def test_a_lost_lock_cancels_the_running_statement_at_once(
+    project: ScratchProject, cluster: Settings
+) -> None:
+    """The statement would sleep ten minutes: the run can only end within the minute the
+    test waits if the lock's loss cancels it, instead of waiting for its end."""
+    chain(project.versions, 2)
+    slow = project.versions / "002_r002.py"
+    slow.write_text(slow.read_text().replace("CREATE TABLE t002 (id int)", "SELECT pg_sleep(600)"))
+    process = project.popen("db.upgrade")
+    ended = terminate_lock_holder_while_sleeping(cluster, project.env["DB_NAME"])
+    out, err = process.communicate(timeout=60)
+    assert ended and process.returncode == 1, f"{out}\n{err}"
+    (line,) = [ln for ln in err.splitlines() if ln.strip()]
+    assert "lock was lost" in line and "r002" in line and "rolled back" in line
+    assert "fix " not in line  # the revision file is not to blame
+    assert applied(project) == ["r001"]
+    conn = maintenance(cluster)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND query LIKE %s "
+                "AND state = 'active' AND pid <> pg_backend_pid()",
+                (project.env["DB_NAME"], "%pg_sleep(600)%"),
+            )
+            assert cur.fetchone()[0] == 0
+    finally:
+        conn.close()

@@ -20,7 +20,7 @@ import pytest
 from dbtasks.console import Console
 from dbtasks.errors import ConfigError, Refused
 from dbtasks.stack.native import NativeStack
-from tests.support import REPO, make_settings, settings_env
+from tests.support import REPO, destroy, make_settings, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +128,7 @@ def test_destroy_refuses_places_that_are_never_a_data_dir(
     root, data = place(scratch, monkeypatch)
     stack = NativeStack(make_settings(root, DB_DATA_DIR=str(data)))
     with deletions_recorded() as deleted, pytest.raises(Refused) as info:
-        stack.destroy()
+        destroy(stack)
     assert deleted == []
     assert reason in info.value.render()
     assert "\n" not in info.value.render()
@@ -140,7 +140,7 @@ def test_destroy_refuses_a_symlinked_data_dir(scratch: Path) -> None:
     (root / "pgdata").symlink_to(real)
     stack = NativeStack(make_settings(root))
     with deletions_recorded() as deleted, pytest.raises(Refused, match="symbolic link"):
-        stack.destroy()
+        destroy(stack)
     assert deleted == []
     assert (real / "PG_VERSION").is_file()
 
@@ -176,7 +176,7 @@ def test_destroy_refuses_a_directory_dbtasks_did_not_make(
     before = snapshot(scratch / "pgdata")
     stack = NativeStack(make_settings(scratch))
     with deletions_recorded() as deleted, pytest.raises(Refused) as info:
-        stack.destroy()
+        destroy(stack)
     assert deleted == []
     assert "refusing to delete" in info.value.render()
     assert snapshot(scratch / "pgdata") == before
@@ -217,7 +217,7 @@ def test_cli_up_on_the_project_root_changes_nothing(scratch: Path) -> None:
     before = snapshot(root)
     env = {**settings_env(make_settings(root)), "DB_DATA_DIR": "."}
     result = inv(root, env, "stack.up")
-    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.returncode == 4, result.stdout + result.stderr  # refused, as by destroy
     assert len(result.stderr.strip().splitlines()) == 1
     assert snapshot(root) == before
 
@@ -231,7 +231,7 @@ def test_a_new_cluster_carries_the_marker(scratch: Path) -> None:
         assert "dbtasks" in marker.read_text()
         assert (scratch / "pgdata" / "PG_VERSION").is_file()
     finally:
-        stack.destroy()
+        destroy(stack)
     assert not (scratch / "pgdata").exists()
 
 
@@ -251,5 +251,5 @@ def test_a_cluster_from_before_the_marker_is_adopted(scratch: Path) -> None:
         assert (data / MARKER).is_file()
         assert not (data / "dbtasks.conf").exists()
     finally:
-        stack.destroy()
+        destroy(stack)
     assert not data.exists()

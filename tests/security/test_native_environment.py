@@ -19,7 +19,7 @@ from dbtasks.settings import Settings
 from dbtasks.stack import cluster
 from dbtasks.stack.binaries import find_binaries
 from dbtasks.stack.native import NativeStack
-from tests.support import make_settings
+from tests.support import destroy, make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,7 @@ def test_postmaster_environment_holds_no_secrets(scratch: Path) -> None:
         assert pid is not None
         assert_minimal(read_environ(pid), stack.settings)
     finally:
-        stack.destroy()
+        destroy(stack)
 
 
 @pytest.mark.usefixtures("secrets_in_env")
@@ -102,7 +102,7 @@ def test_initdb_and_pg_ctl_get_a_minimal_environment(scratch: Path) -> None:
         for dump in seen:
             assert_minimal(parse_env_dump(dump.read_text()), stack.settings)
     finally:
-        stack.destroy()
+        destroy(stack)
 
 
 @pytest.mark.usefixtures("secrets_in_env")

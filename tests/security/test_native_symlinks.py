@@ -23,7 +23,7 @@ from dbtasks.errors import Refused
 from dbtasks.health import probe
 from dbtasks.settings import Settings
 from dbtasks.stack.native import NativeStack
-from tests.support import REPO, free_port, make_settings, settings_env
+from tests.support import REPO, destroy, free_port, make_settings, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -229,7 +229,7 @@ def test_no_config_file_is_written_into_the_data_dir(scratch: Path) -> None:
         assert "dbtasks" not in (data / "postgresql.conf").read_text()
         assert_command_line_wins(stack.settings)
     finally:
-        stack.destroy()
+        destroy(stack)
 
 
 def test_alter_system_cannot_widen_where_the_server_listens(scratch: Path) -> None:

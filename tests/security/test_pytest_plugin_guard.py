@@ -15,7 +15,7 @@ import pytest
 
 from dbtasks.settings import Settings
 from tests.projects import make_project, write_chain
-from tests.security import HOSTED, NETNS, REMOTE
+from tests.security import HOSTED, NETNS, REMOTE, UNSPECIFIED
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.e2e
@@ -114,3 +114,36 @@ def test_hosted_and_pooler_targets_are_refused_even_with_permission(
     result = inner(pytester, remote(**env), tmp_path, "--dbtasks-allow-remote", netns=True)
     assert result.ret == 4, result.stdout.str()
     assert "refusing" in result.stdout.str()
+
+
+SEEDED_TEST = """
+import psycopg2
+
+
+def test_gets_a_seeded_database(dbtasks_database):
+    conn = psycopg2.connect(**dbtasks_database.endpoint.connect_kwargs())
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM auth.users")
+        assert cur.fetchone()[0] > 0
+"""
+
+
+def test_remote_target_with_permission_builds_a_seeded_template(
+    pytester: pytest.Pytester, cluster: Settings, tmp_path: Path
+) -> None:
+    """The template build composes the upgrade and the seed under the plugin's own grant:
+    a remote target it was allowed gets its seeds too (0.0.0.0 is remote by the rules and
+    reaches the session cluster)."""
+    project = make_project(tmp_path / "project", cluster, with_mindmirror=True)
+    name = f"plugremote_{uuid.uuid4().hex[:8]}"
+    env = {**project.env, "DB_HOST": UNSPECIFIED, "DB_NAME": name}
+    conn = psycopg2.connect(**cluster.endpoint.connect_kwargs("postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cur:  # a database dbtasks does not own exists already
+        cur.execute(f"CREATE DATABASE {name}")
+    conn.close()
+    pytester.makeconftest(CONFTEST.format(env=env, root=str(project.root)))
+    pytester.makepyfile(test_inner=SEEDED_TEST)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--dbtasks-allow-remote"]
+    result = pytester.run(*command, timeout=180)
+    assert result.ret == 0, result.stdout.str()

@@ -10,18 +10,21 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks.adapter.enums import add_enum_statements, add_enum_values
 from dbtasks.adapter.errors import resolving
-from dbtasks.adapter.workspace import CONNECTION_KEY
-from dbtasks.errors import DbTasksError
+from dbtasks.adapter.workspace import CONNECTION_KEY, GRANT_KEY
+from dbtasks.errors import ConfigError, DbTasksError
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from dbtasks.adapter.workspace import Workspace
+    from dbtasks.grants import FileGrant, Grant
 
 # Alembic operation class -> what the summary calls it.
 _OP_NAMES = {
@@ -52,10 +55,14 @@ class NewRevision:
     joins: tuple[str, ...] = ()  # the heads a merge revision joins
 
 
-def autogenerate(ws: Workspace, connection: Connection, message: str) -> NewRevision:
-    """Compare models and database; write a revision only if they differ."""
+def autogenerate(
+    ws: Workspace, connection: Connection, message: str, files: FileGrant, grant: Grant
+) -> NewRevision:
+    """Compare models and database; write a revision only if they differ. The comparison
+    runs env.py on `connection` under `grant` (it creates DB_SCHEMA if missing)."""
     from alembic import command
 
+    files_allowed(ws, files)
     found: dict[str, Any] = {}
 
     def process(context: Any, revision: Any, directives: list[Any]) -> None:
@@ -70,46 +77,95 @@ def autogenerate(ws: Workspace, connection: Connection, message: str) -> NewRevi
         found["ops"] = script.upgrade_ops
 
     ws.config.attributes[CONNECTION_KEY] = connection
+    ws.config.attributes[GRANT_KEY] = grant
     try:
-        with _quiet(), resolving(ws.files):
+        with _quiet(), resolving(ws.files), _no_broken_file(ws, files):
             written = command.revision(
-                ws.config, message=message, autogenerate=True, process_revision_directives=process
+                ws.config,
+                message=as_template_text(message),
+                autogenerate=True,
+                process_revision_directives=process,
             )
     finally:
         ws.config.attributes.pop(CONNECTION_KEY, None)
+        ws.config.attributes.pop(GRANT_KEY, None)
     script = written[0] if isinstance(written, list) and written else written
     if not script or isinstance(script, list):
         return NewRevision(None, None)
-    return _written(ws, script, summarize(found.get("ops")))
+    return _written(ws, script, summarize(found.get("ops")), files)
 
 
-def empty_revision(ws: Workspace, message: str) -> NewRevision:
+def empty_revision(ws: Workspace, message: str, files: FileGrant) -> NewRevision:
     from alembic import command
 
-    with _quiet(), resolving(ws.files):
-        script = command.revision(ws.config, message=message)
+    files_allowed(ws, files)
+    with _quiet(), resolving(ws.files), _no_broken_file(ws, files):
+        script = command.revision(ws.config, message=as_template_text(message))
     if not script or isinstance(script, list):
         raise DbTasksError("Alembic wrote no revision file")
-    return _written(ws, script, [])
+    return _written(ws, script, [], files)
 
 
-def merge(ws: Workspace, message: str) -> NewRevision:
+def merge(ws: Workspace, message: str, files: FileGrant) -> NewRevision:
     """A revision whose parents are every current head."""
     from alembic import command
 
+    files_allowed(ws, files)
     heads = ws.graph.heads
-    with _quiet(), resolving(ws.files):
-        script = command.merge(ws.config, list(heads), message=message)
+    with _quiet(), resolving(ws.files), _no_broken_file(ws, files):
+        script = command.merge(ws.config, list(heads), message=as_template_text(message))
     if script is None:
         raise DbTasksError("Alembic wrote no merge revision")
-    new = _written(ws, script, [])
+    new = _written(ws, script, [], files)
     return NewRevision(new.id, new.path, [], heads)
 
 
-def _written(ws: Workspace, script: Any, operations: list[str]) -> NewRevision:
-    check_imports(script.path)
+def as_template_text(message: str) -> str:
+    """The message as the template receives it: backslashes and quotes escaped, so that in
+    any Python string literal it stays text (Python reads the escapes back)."""
+    return message.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'")
+
+
+def files_allowed(ws: Workspace, files: FileGrant) -> None:
+    """Every folder Alembic may write the new file into is one the grant covers."""
+    for folder in ws.state.where.folders:
+        files.require(folder)
+
+
+@contextlib.contextmanager
+def _no_broken_file(ws: Workspace, files: FileGrant) -> Iterator[None]:
+    """Alembic imports the file it just wrote: when that fails, the file is removed (a
+    broken revision file would stop every later command) and the error is ours."""
+    before = set(ws.state.where.files())
+    try:
+        yield
+    except DbTasksError:
+        raise
+    except Exception as exc:
+        for path in set(ws.state.where.files()) - before:
+            files.require(path)
+            path.unlink(missing_ok=True)
+        line = getattr(exc, "lineno", None)
+        where = f", line {line}" if line else ""
+        raise ConfigError(
+            f"the new revision would not load ({type(exc).__name__}: "
+            f"{getattr(exc, 'msg', None) or exc}{where}); it was not kept",
+            "reword the message, or fix the revision template (script.py.mako)",
+        ) from None
+
+
+def _written(ws: Workspace, script: Any, operations: list[str], files: FileGrant) -> NewRevision:
+    """The new file, kept only if it lies where it was granted, compiles and imports: a
+    file that would break every later command is removed at once."""
+    path = Path(script.path)
+    try:
+        files.require(path)
+        check_imports(str(path))
+    except DbTasksError:
+        path.unlink(missing_ok=True)
+        raise
     ws.reload()
-    return NewRevision(script.revision, ws.relpath(script.path), operations)
+    return NewRevision(script.revision, ws.relpath(path), operations)
 
 
 def _quiet() -> contextlib.AbstractContextManager[object]:
@@ -143,19 +199,32 @@ def _describe(op: Any) -> list[str]:
 
 
 def check_imports(path: str) -> None:
-    """The written file must import, so that a broken template never reaches upgrade."""
+    """The written file must compile, then import, so that a broken template or message
+    never reaches upgrade."""
+    name = Path(path).name
+    try:
+        compile(Path(path).read_bytes(), path, "exec")
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(
+            f"the new revision {name} would not compile ({getattr(exc, 'msg', exc)}"
+            f"{f', line {line}' if line else ''}); it was not kept",
+            "reword the message, or fix the revision template (script.py.mako)",
+        ) from None
     spec = importlib.util.spec_from_file_location("dbtasks_new_revision", path)
     if spec is None or spec.loader is None:
-        raise DbTasksError(f"cannot load the new revision file {path}")
+        raise DbTasksError(f"cannot load the new revision file {name}")
     try:
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
     except Exception as exc:
-        raise DbTasksError(
-            f"the new revision file {path} does not import: {exc}", "fix or delete it"
-        ) from exc
+        raise ConfigError(
+            f"the new revision {name} does not import ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); it was not kept",
+            "fix the revision template (script.py.mako) or the models",
+        ) from None
 
 
-def drift(ws: Workspace, connection: Connection) -> list[str]:
+def drift(ws: Workspace, connection: Connection, grant: Grant) -> list[str]:
     """What autogenerate would write if run now: the models against the database."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -164,7 +233,7 @@ def drift(ws: Workspace, connection: Connection) -> list[str]:
 
     options = alembic_options(ws.settings, ws.version)
     metadata = options.pop("target_metadata")
-    prepare_connection(connection, ws.settings.schema)
+    prepare_connection(connection, ws.settings.schema, grant)
     context = MigrationContext.configure(connection, opts=options)
     return [_diff_line(d) for d in compare_metadata(context, metadata)]
 

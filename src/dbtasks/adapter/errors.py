@@ -97,6 +97,11 @@ def resolving(files: Files) -> Iterator[None]:
         yield
     except (AlembicRevisionError, CommandError) as exc:
         raise resolution_error(exc, files) from None
+    except AssertionError:  # Alembic asserts on argument shapes it does not expect
+        raise RevisionError(
+            "Alembic cannot read that revision argument",
+            "name an id or prefix, head, heads, base, +N, -N, REV+N or label@head",
+        ) from None
 
 
 def resolution_error(exc: Exception, files: Files) -> RevisionError:

@@ -23,8 +23,9 @@ def offline_sql(ws: Workspace, current: tuple[str, ...], target: str, upgrade: b
             f"offline SQL needs a single current revision, the database has {len(current)}",
             "merge the heads first (`inv db.merge`)",
         )
-    if not target.strip():
-        raise RevisionError("the revision is empty", "name one: an id, head, base, +N or -N")
+    from dbtasks.adapter.plan import named
+
+    target = named(target)
     # A range (`base:head`, Alembic's offline syntax) names its own start.
     start = f"{current[0]}:" if current and ":" not in target else ""
     run = command.upgrade if upgrade else command.downgrade

@@ -21,12 +21,21 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph import Revision
 
 
-def _named(spec: str) -> str:
-    """A revision argument, or bad input: Alembic asserts on an empty one."""
+def named(spec: str) -> str:
+    """A revision argument, or bad input: Alembic asserts on an empty one, and on an "@"
+    without a branch and a revision on either side of it."""
     if not spec.strip():
         raise RevisionError(
             "the revision is empty", "name one: an id or prefix, head, heads, base, +N or -N"
         )
+    for part in spec.strip().split(":"):
+        label, at, rest = part.partition("@")
+        if at and (not label.strip() or not rest.strip() or "@" in rest):
+            raise RevisionError(
+                f"revision {spec.strip()!r} is malformed: '@' joins a branch label (or a "
+                "revision) and a revision, as in label@head",
+                "name an id or prefix, head, heads, base, +N, -N, REV+N or label@head",
+            )
     return spec.strip()
 
 
@@ -61,7 +70,7 @@ def _ours(ws: Workspace, scripts: list[Script]) -> list[Revision]:
 
 def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
     """The revisions an upgrade from `current` to `target` applies, in order."""
-    target = _labelled(ws, _named(target))
+    target = _labelled(ws, named(target))
     with _strict(ws):
         walked = list(ws.script.iterate_revisions(target, current, implicit_base=True))
     return _ours(ws, list(reversed(walked)))
@@ -69,7 +78,7 @@ def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[R
 
 def downgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
     """The revisions a downgrade from `current` to `target` undoes, newest first."""
-    target = _labelled(ws, _named(target))
+    target = _labelled(ws, named(target))
     if not current:
         return []
     with _strict(ws):
@@ -85,6 +94,7 @@ def history(ws: Workspace, rng: str | None) -> list[Revision]:
         raise RevisionError(
             f"-r {rng!r} is not a range", "use LOWER:UPPER, e.g. base:head or abc1:"
         )
+    named(rng)
     lower, _, upper = (part.strip() for part in rng.partition(":"))
     with _strict(ws):
         for end in (lower, upper):
@@ -96,7 +106,7 @@ def history(ws: Workspace, rng: str | None) -> list[Revision]:
 
 def resolve(ws: Workspace, spec: str) -> Revision:
     """One revision from an id, a unique prefix, `head` or `label@head`."""
-    spec = _labelled(ws, _named(spec))
+    spec = _labelled(ws, named(spec))
     with _strict(ws):
         found = ws.script.revision_map.get_revision(spec)
     if found is None:
@@ -108,7 +118,7 @@ def stamp_heads(ws: Workspace, current: tuple[str, ...], target: str) -> tuple[s
     """What the version table holds after stamping `target` over `current`: the target's
     revisions, plus current heads on other branches, which a stamp leaves alone."""
     graph = ws.graph
-    target = _named(target)
+    target = named(target)
     if target == "base":
         return ()
     with _strict(ws):

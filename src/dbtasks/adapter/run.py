@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from dbtasks import log, pg
 from dbtasks.adapter.errors import resolving
-from dbtasks.adapter.workspace import CONNECTION_KEY
+from dbtasks.adapter.workspace import CONNECTION_KEY, GRANT_KEY
 from dbtasks.errors import ConfigError, DbTasksError, ExitCode
+from dbtasks.guard import Intent
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from dbtasks.adapter.workspace import Workspace
+    from dbtasks.grants import Grant
     from dbtasks.migrations.graph import Revision
     from dbtasks.migrations.version_table import VersionTable
 
@@ -59,11 +61,14 @@ def migrate(
     target: str,
     plan: list[Revision],
     on_step: StepCallback,
+    grant: Grant,
     upgrade: bool = True,
     only: bool = False,
 ) -> None:
     """Upgrade (or downgrade) to `target`, calling `on_step` after each revision. With
-    `only`, run exactly the revisions of `plan`, in its order (one step of a round trip)."""
+    `only`, run exactly the revisions of `plan`, in its order (one step of a round trip).
+    Revisions run DDL: MIGRATE (DESTROY, to undo them) on the connection's database."""
+    grant.require(Intent.MIGRATE if upgrade else Intent.DESTROY, connection)
     done: list[str] = []
     clock = [time.perf_counter()]
 
@@ -76,6 +81,7 @@ def migrate(
         clock[0] = time.perf_counter()
 
     ws.config.attributes[CONNECTION_KEY] = connection
+    ws.config.attributes[GRANT_KEY] = grant
     pg.interrupted.clear()
     try:
         _run(ws, target, step, upgrade, clock, [r.id for r in plan] if only else None)
@@ -84,12 +90,16 @@ def migrate(
     except Exception as exc:
         if pg.interrupted.is_set():
             raise _timed(_interrupted(ws, plan, done, upgrade), plan, done, clock) from None
+        stop = pg.stopped()
+        if isinstance(stop, DbTasksError):  # the guardian (the lock) cancelled the statement
+            raise _timed(_stopped(ws, stop, plan, done), plan, done, clock) from None
         if isinstance(exc, DbTasksError) and not isinstance(exc, MigrationFailed):
             raise _timed(exc, plan, done, clock) from None
         failure = _failure(ws, _failing(plan, done), len(done), exc, upgrade)
         raise _timed(failure, plan, done, clock) from exc
     finally:
         ws.config.attributes.pop(CONNECTION_KEY, None)
+        ws.config.attributes.pop(GRANT_KEY, None)
 
 
 def _run(
@@ -171,6 +181,17 @@ def _failing(plan: list[Revision], done: list[str]) -> Revision | None:
     return next((r for r in plan if r.id not in done), None)
 
 
+def _stopped(
+    ws: Workspace, stop: DbTasksError, plan: list[Revision], done: list[str]
+) -> DbTasksError:
+    """The guardian's error, naming the revision it cancelled (not blaming its file)."""
+    failing = _failing(plan, done)
+    if failing is None:
+        return stop
+    where = f"revision {failing.id} ({ws.relpath(failing.path)})"
+    return type(stop)(f"{stop.message}; {where} was cancelled and rolled back", stop.hint)
+
+
 def _interrupted(
     ws: Workspace, plan: list[Revision], done: list[str], upgrade: bool
 ) -> Interrupted:
@@ -233,21 +254,26 @@ def error_reason(exc: Exception) -> str:
     return f"{type(original or exc).__name__}: {first}"
 
 
-def stamp(ws: Workspace, connection: Connection, target: str, purge: bool) -> None:
-    """Set the version table to `target` without running any revision (or env.py)."""
+def stamp(ws: Workspace, connection: Connection, target: str, purge: bool, grant: Grant) -> None:
+    """Set the version table to `target` without running any revision (or env.py):
+    history is rewritten, so DESTROY on the connection's database."""
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import text
+    from psycopg2 import sql
 
+    grant.require(Intent.DESTROY, connection, schema=ws.version.schema)
     version = ws.version
     context = MigrationContext.configure(
         connection, opts={"version_table": version.table, "version_table_schema": version.schema}
     )
-    quote = connection.dialect.identifier_preparer.quote
-    table = f"{quote(version.schema)}.{quote(version.table)}"
+    schema = sql.Identifier(version.schema)
+    table = sql.SQL("{}.{}").format(schema, sql.Identifier(version.table))
     with connection.begin():
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quote(version.schema)}"))
-        found = connection.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar()
-        if purge and found is not None:
-            connection.execute(text(f"DELETE FROM {table}"))
+        # The driver's cursor, in the same transaction: names composed as identifiers and
+        # no parameters, so no ":" or "%" in a schema name is read as a placeholder.
+        with pg.driver_cursor(connection) as cur:
+            cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            cur.execute("SELECT to_regclass(%s)", (table.as_string(cur),))
+            if purge and cur.fetchone()[0] is not None:
+                cur.execute(sql.SQL("DELETE FROM {}").format(table))
         with resolving(ws.files):
             context.stamp(ws.script, target)

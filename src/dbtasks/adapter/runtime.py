@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.adapter.workspace import CONNECTION_KEY, SETTINGS_KEY, VERSION_KEY
+from dbtasks.adapter.workspace import CONNECTION_KEY, GRANT_KEY, SETTINGS_KEY, VERSION_KEY
 from dbtasks.errors import ConfigError
 from dbtasks.migrations.journal import TABLE as JOURNAL_TABLE
 from dbtasks.migrations.version_table import VersionTable, configured
@@ -23,6 +23,7 @@ from dbtasks.migrations.version_table import VersionTable, configured
 if TYPE_CHECKING:
     from sqlalchemy import Connection, MetaData
 
+    from dbtasks.grants import Grant
     from dbtasks.settings import Settings
 
 
@@ -41,18 +42,34 @@ def run_migrations() -> None:
     if context.is_offline_mode():
         _run_offline(context, settings, options)
         return
+    granted: Grant | None = config.attributes.get(GRANT_KEY)
     given = config.attributes.get(CONNECTION_KEY)
     if given is not None and hasattr(given, "connect") and not hasattr(given, "execute"):
         with given.connect() as connection:  # an Engine: open a connection of our own
-            _run_online(context, connection, settings.schema, options)
+            _run_online(context, connection, settings, options, granted)
         return
     if given is not None:
-        _run_online(context, given, settings.schema, options)
+        _run_online(context, given, settings, options, granted)
         return
     from dbtasks.pg import engine
 
     with engine(settings.endpoint).connect() as connection:
-        _run_online(context, connection, settings.schema, options)
+        _run_online(context, connection, settings, options, granted)
+
+
+def _own_grant(settings: Settings, connection: Connection) -> Grant:
+    """dbtasks' runner hands over its grant; the plain `alembic` command, or a test suite
+    driving env.py with a connection of its own, gets one from the guard for the database
+    actually connected to, under the rules of an upgrade."""
+    from dataclasses import replace
+
+    from dbtasks import guard
+    from dbtasks.grants import server_of
+
+    host, port, database = server_of(connection)
+    endpoint = replace(settings.endpoint, host=host, port=port, database=database)
+    on = replace(settings, endpoint=endpoint)
+    return guard.grant(on, guard.Intent.MIGRATE, "run migrations")
 
 
 def alembic_options(settings: Settings, version: VersionTable) -> dict[str, Any]:
@@ -153,18 +170,33 @@ def search_path_sql(connection_or_dialect: Any, schema: str) -> tuple[str, str]:
     return (f"CREATE SCHEMA IF NOT EXISTS {quoted}", f"SET search_path TO {quoted}")
 
 
-def prepare_connection(connection: Connection, schema: str) -> None:
+def prepare_connection(connection: Connection, schema: str, grant: Grant) -> None:
     """Create the schema if missing and make it the default; committed, so that Alembic
     sees no open transaction and runs each revision in a transaction of its own."""
-    from sqlalchemy import text
+    from psycopg2 import sql
 
-    for statement in search_path_sql(connection, schema):
-        connection.execute(text(statement))
+    from dbtasks import pg
+    from dbtasks.guard import Intent
+
+    grant.require(Intent.MIGRATE, connection)
+    ident = sql.Identifier(schema)
     connection.commit()
+    # Composed for the driver: a ":" or "%" in the name is never read as a placeholder.
+    # Committed on the driver's connection, or a first revision's rollback would undo it.
+    with pg.driver_cursor(connection) as cur:
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+        cur.execute(sql.SQL("SET search_path TO {}").format(ident))
+        cur.connection.commit()
 
 
-def _run_online(context: Any, connection: Connection, schema: str, options: dict[str, Any]) -> None:
-    prepare_connection(connection, schema)
+def _run_online(
+    context: Any,
+    connection: Connection,
+    settings: Settings,
+    options: dict[str, Any],
+    grant: Grant | None,
+) -> None:
+    prepare_connection(connection, settings.schema, grant or _own_grant(settings, connection))
     context.configure(connection=connection, **options)
     with context.begin_transaction():
         context.run_migrations()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SETTINGS_KEY = "dbtasks.settings"
 VERSION_KEY = "dbtasks.version_table"  # (schema, table) the runtime must use
 CONNECTION_KEY = "connection"  # the key Alembic's cookbook uses for a shared connection
+GRANT_KEY = "dbtasks.grant"  # what the connection given in CONNECTION_KEY may do
 _CREATE_DATE = re.compile(r"Create Date:\s*(.+)")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtasks.migrations.inspect import Read
+from dbtasks.migrations.version_table import elsewhere
 from dbtasks.workflow import Work
 
 ENV_RUNTIME = "dbtasks runtime"
@@ -24,6 +25,7 @@ class Adoption:
     heads: list[str]
     models: str | None
     version_table: str
+    other_version_tables: list[str]  # outside the configured place: not this project's, yet
     current: list[str]
     unknown: list[str]
     tables: int
@@ -45,6 +47,7 @@ class Adopt(Read[Adoption]):
             heads=list(work.graph.heads),
             models=settings.metadata,
             version_table=f"{version.schema}.{version.table}",
+            other_version_tables=[f"{v.schema}.{v.table}" for v in elsewhere(work.cur, settings)],
             current=list(current),
             unknown=work.graph.unknown(current),
             tables=_count_tables(work.cur, settings.schema, version.table),
@@ -85,6 +88,13 @@ def _next_steps(found: Adoption) -> list[str]:
         steps.append(
             f"the database is at {', '.join(found.unknown)}, which no revision file defines: "
             "check out the code that has it, or `inv db.adopt --stamp REV --purge`"
+        )
+    elif not found.current and found.other_version_tables:
+        other = found.other_version_tables[0]
+        steps.append(
+            f"{other} records a history outside DB_SCHEMA: if it is this project's, set "
+            f"DB_VERSION_SCHEMA={other.split('.')[0]}; dbtasks never adopts another "
+            "schema's history on its own"
         )
     elif not found.current and found.tables:
         steps.append(

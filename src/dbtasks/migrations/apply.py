@@ -56,6 +56,13 @@ class Upgrade(Flow[Move, "MigrationStatus"]):
 
     def plan(self, work: Work) -> Move:
         current = work.current()
+        if not current:
+            from dbtasks.migrations.version_table import check_unversioned, stranger_note
+
+            check_unversioned(work.cur, work.settings, work.version)
+            note = stranger_note(work.cur, work.settings)
+            if note:
+                work.console.warn(f"{note}; building {work.settings.schema!r} from nothing")
         # The everyday case, answered from the cached graph without importing Alembic.
         to_every_head = self.target == "heads" or (
             self.target == "head" and len(work.graph.heads) == 1
@@ -120,10 +127,11 @@ class Downgrade(Flow[Move, "MigrationStatus | None"]):
 
 def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
     """Run the plan with progress; each revision checks the lock and records its time."""
+    from dbtasks import pg
     from dbtasks.adapter.run import MigrationFailed, migrate
 
     settings, console = work.settings, work.console
-    journal.ensure(work.cur, settings.schema)
+    journal.ensure(work.cur, settings.schema, work.grant)
     labels = [f"{r.id} {r.message}".rstrip() for r in plan.revisions]
     verbs = ("applied", "applying") if upgrade else ("undone", "undoing")
     timings: list[tuple[float, Revision]] = []
@@ -137,8 +145,18 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
             timings.append((step.seconds, step.revision))
             finished(step.seconds)
 
+        # The lock is watched while statements run: its loss cancels the running one.
         try:
-            migrate(work.ws, work.conn, plan.target, list(plan.revisions), on_step, upgrade)
+            with pg.watching(held.check if held is not None else None):
+                migrate(
+                    work.ws,
+                    work.conn,
+                    plan.target,
+                    list(plan.revisions),
+                    on_step,
+                    work.grant,
+                    upgrade,
+                )
         except MigrationFailed as exc:
             _record_failure(work, exc, upgrade)
             raise
@@ -148,16 +166,15 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
 def _record(step: Step, schema: str) -> None:
     """The revision's row, in the revision's own transaction (the driver's cursor of that
     transaction: SQLAlchemy's statement machinery would add a millisecond per revision)."""
-    from psycopg2.extensions import quote_ident
+    from dbtasks import pg
 
     started = datetime.now(UTC) - timedelta(seconds=step.seconds)
     outcome = "applied" if step.upgrade else "undone"
     values = journal.row(
         step.revision.id, step.upgrade, started, step.seconds, outcome, step.revision.path
     )
-    raw = step.connection.connection.dbapi_connection
-    with raw.cursor() as cur:
-        cur.execute(journal.insert_sql(schema, lambda s: quote_ident(s, cur)), values)
+    with pg.driver_cursor(step.connection) as cur:
+        cur.execute(journal.insert(schema, values))
 
 
 def _log_step(step: Step) -> None:
@@ -189,7 +206,7 @@ def _record_failure(work: Work, exc: Exception, upgrade: bool) -> None:
     started = datetime.now(UTC) - timedelta(seconds=seconds)
     values = journal.row(revision.id, upgrade, started, seconds, "failed", revision.path)
     try:
-        journal.record(work.cur, work.settings.schema, values)
+        journal.record(work.cur, work.settings.schema, values, work.grant)
     except Exception:  # the server may be gone: the error itself is what the user needs
         log.event(logger, "journal.unrecorded", f"could not record {revision.id}'s failure")
 
@@ -247,7 +264,7 @@ class Stamp(Flow[StampPlan, "MigrationStatus | None"]):
     def act(self, work: Work, plan: StampPlan, held: Held | None) -> MigrationStatus:
         from dbtasks.adapter.run import stamp
 
-        stamp(work.ws, work.conn, self.target, self.purge)
+        stamp(work.ws, work.conn, self.target, self.purge, work.grant)
         return final_status(work)
 
     def idle(self, work: Work, plan: StampPlan) -> None:

@@ -38,9 +38,12 @@ class Read(Flow[T, T]):
 class Status(Read["status.MigrationStatus"]):
     def plan(self, work: Work) -> status.MigrationStatus:
         from dbtasks.migrations import journal
+        from dbtasks.migrations.version_table import stranger_note
 
         current = work.current(check=False)
         report = status.compute(work.settings, work.graph, current)
+        note = stranger_note(work.cur, work.settings) if not current else None
+        report.notes = [note] if note else []
         entries = journal.read(work.cur, work.settings.schema)
         report.edited = [e.revision for e in journal.edited(work.graph, entries, current)]
         if work.stack.capabilities.snapshots:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from dbtasks import __version__
 
 if TYPE_CHECKING:
+    from dbtasks.grants import Grant
     from dbtasks.migrations.graph import Graph
 
 TABLE = "dbtasks_revision_log"
@@ -56,18 +57,21 @@ class Entry:
         return {**self.__dict__, "started_at": self.started_at.isoformat()}
 
 
-def _table(cur: Any, schema: str) -> str:
-    from psycopg2.extensions import quote_ident
+def _table(schema: str) -> Any:
+    from psycopg2 import sql
 
-    return f"{quote_ident(schema, cur)}.{TABLE}"
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(TABLE))
 
 
-def ensure(cur: Any, schema: str) -> None:
-    """The table (and DB_SCHEMA, before the first revision makes it)."""
-    from psycopg2.extensions import quote_ident
+def ensure(cur: Any, schema: str, grant: Grant) -> None:
+    """The table (and DB_SCHEMA, before the first revision makes it): MIGRATE."""
+    from psycopg2 import sql
 
-    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema, cur)}")
-    cur.execute(_DDL.format(table=_table(cur, schema)))
+    from dbtasks.guard import Intent
+
+    grant.require(Intent.MIGRATE, cur)
+    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    cur.execute(sql.SQL(_DDL).format(table=_table(schema)))
 
 
 def checksum(path: str) -> str:
@@ -82,15 +86,17 @@ def who() -> str:
         return "unknown"
 
 
-@functools.cache
-def _insert_sql(table: str) -> str:
-    names = ", ".join(f"%({c.strip()})s" for c in _COLUMNS.split(","))
-    return f"INSERT INTO {table} ({_COLUMNS}) VALUES ({names})"
+def insert(schema: str, values: dict[str, Any]) -> Any:
+    """The INSERT of one row, values as literals: no placeholder for a "%" or ":" in a
+    schema or user name to be read as (used inside a revision's transaction)."""
+    from psycopg2 import sql
 
-
-def insert_sql(schema: str, quote: Any) -> str:
-    """The INSERT for a row, with named parameters (used inside a revision's transaction)."""
-    return _insert_sql(f"{quote(schema)}.{TABLE}")
+    names = [c.strip() for c in _COLUMNS.split(",")]
+    return sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        _table(schema),
+        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.SQL(", ").join(sql.Literal(values[n]) for n in names),
+    )
 
 
 def row(
@@ -115,11 +121,12 @@ def _checksum_or_none(path: str | None) -> str | None:
         return None
 
 
-def record(cur: Any, schema: str, values: dict[str, Any]) -> None:
+def record(cur: Any, schema: str, values: dict[str, Any], grant: Grant) -> None:
     """A row written on its own (autocommit) session: a failure's record."""
-    from psycopg2.extensions import quote_ident
+    from dbtasks.guard import Intent
 
-    cur.execute(insert_sql(schema, lambda s: quote_ident(s, cur)), values)
+    grant.require(Intent.MIGRATE, cur)
+    cur.execute(insert(schema, values))
 
 
 def edited(graph: Graph, entries: list[Entry], current: tuple[str, ...]) -> list[Entry]:
@@ -136,8 +143,14 @@ def edited(graph: Graph, entries: list[Entry], current: tuple[str, ...]) -> list
 
 
 def read(cur: Any, schema: str) -> list[Entry]:
-    cur.execute("SELECT to_regclass(%s)", (_table(cur, schema),))
+    from psycopg2 import sql
+
+    cur.execute("SELECT to_regclass(%s)", (_table(schema).as_string(cur),))
     if cur.fetchone()[0] is None:
         return []
-    cur.execute(f"SELECT {_COLUMNS} FROM {_table(cur, schema)} ORDER BY started_at, id")
+    cur.execute(
+        sql.SQL("SELECT {} FROM {} ORDER BY started_at, id").format(
+            sql.SQL(_COLUMNS), _table(schema)
+        )
+    )
     return [Entry(*r) for r in cur.fetchall()]

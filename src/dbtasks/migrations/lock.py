@@ -112,9 +112,20 @@ class Holder:
         return f"pid {self.pid} ({self.application}, connected since {self.since})"
 
 
-def lock_key(database: str, schema: str) -> tuple[int, int]:
+def lock_key(database: str, schema: str, namespace: int = NAMESPACE) -> tuple[int, int]:
     digest = hashlib.blake2b(f"{database}\0{schema}".encode(), digest_size=4).digest()
-    return NAMESPACE, int.from_bytes(digest) & 0x7FFFFFFF
+    return namespace, int.from_bytes(digest) & 0x7FFFFFFF
+
+
+# Resets of one database wait for each other on the maintenance database (the database
+# itself is dropped): a second reset waits, says so, then rebuilds on its own.
+RESET_NAMESPACE = int.from_bytes(hashlib.blake2b(b"dbtasks reset", digest_size=4).digest()) & (
+    0x7FFFFFFF
+)
+
+
+def reset_key(database: str) -> tuple[int, int]:
+    return lock_key(database, "", RESET_NAMESPACE)
 
 
 @contextmanager
@@ -123,12 +134,14 @@ def migration_lock(
     console: Console,
     cur: Any = None,
     *,
+    key: tuple[int, int] | None = None,
+    name: str = "the migration lock",
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Held]:
-    """Hold the schema's advisory lock for the duration of the block, on the autocommit
-    cursor `cur` (a session of its own when None)."""
-    key = lock_key(settings.endpoint.database, settings.schema)
+    """Hold the schema's advisory lock (or `key`, called `name`) for the duration of the
+    block, on the autocommit cursor `cur` (a session of its own when None)."""
+    key = key or lock_key(settings.endpoint.database, settings.schema)
     if not settings.lock:
         console.warn(
             "DB_LOCK is off: no migration lock is taken; do not run migrations in parallel"
@@ -138,11 +151,11 @@ def migration_lock(
     if cur is None:
         # Closing the session releases a session-level lock, whatever happens in the block.
         with pg.session(settings.endpoint, application=APPLICATION_NAME) as own:
-            _acquire(own, key, settings.lock_timeout, console, clock, sleep)
+            _acquire(own, key, settings.lock_timeout, console, name, clock, sleep)
             yield Held(own, key)
         log.event(logger, "lock.released", "migration lock released")
         return
-    _acquire(cur, key, settings.lock_timeout, console, clock, sleep)
+    _acquire(cur, key, settings.lock_timeout, console, name, clock, sleep)
     try:
         yield Held(cur, key)
     finally:
@@ -156,6 +169,7 @@ def _acquire(
     key: tuple[int, int],
     timeout: float,
     console: Console,
+    name: str,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> None:
@@ -170,13 +184,13 @@ def _acquire(
             return
         holder = _holder(cur, key)
         if holder and holder != shown:
-            console.step(f"waiting for the migration lock held by {holder.describe()}")
+            console.step(f"waiting for {name} held by {holder.describe()}")
             log.event(logger, "lock.waiting", "waiting", holder=holder.describe())
             shown = holder
         if clock() >= deadline:
             who = holder.describe() if holder else "another session"
             raise LockTimeout(
-                f"timed out after {timeout:g}s waiting for the migration lock held by {who}",
+                f"timed out after {timeout:g}s waiting for {name} held by {who}",
                 "wait for it to finish, or raise DB_LOCK_TIMEOUT",
             )
         sleep(0.2)

@@ -3,6 +3,9 @@
 Start the stack, create the database and schema if missing, write the first migration
 only if there is none, upgrade to head, and seed a database that starts from nothing (one
 just created, or one never migrated). A second run finds nothing to do and says so.
+
+Prepare is granted MIGRATE; seeding is a WRITE, so it asks the guard for that grant of its
+own and seeds only what `db.seed` would be allowed to seed, saying so when it does not.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dbtasks import guard
 from dbtasks.guard import Intent
 from dbtasks.migrations.apply import Move, Upgrade, final_status, run, show_revisions
 from dbtasks.migrations.author import write_initial
@@ -24,7 +28,8 @@ if TYPE_CHECKING:
 class Onboarding:
     move: Move
     write_first: bool  # no revision file exists yet
-    seed: bool  # the database starts from nothing
+    seed: bool  # the database starts from nothing, and there is something to seed
+    not_seeding: str | None = None  # why seeding is left out, when the guard says no
 
     @property
     def idle(self) -> bool:
@@ -40,9 +45,12 @@ class Prepare(Flow[Onboarding, "MigrationStatus | None"]):
         move = Move(current, "heads", tuple(work.graph.pending(current)))
         # Seeds belong to a database that had nothing: never re-seed one already in use.
         seed = not current and bool(work.settings.seeds or work.settings.seed_callable)
-        return Onboarding(move, not len(work.graph), seed)
+        refused = guard.refusal(work.settings, Intent.WRITE, "seed") if seed else None
+        return Onboarding(move, not len(work.graph), seed and refused is None, refused)
 
     def show(self, work: Work, plan: Onboarding) -> bool:
+        if plan.not_seeding:
+            work.console.step(f"not seeding: {plan.not_seeding}")
         if plan.idle:
             return False
         if plan.write_first:
@@ -58,10 +66,9 @@ class Prepare(Flow[Onboarding, "MigrationStatus | None"]):
         if move.revisions:
             run(work, move, held, upgrade=True)
         if plan.seed:
-            from dbtasks.seeds import apply_seeds
+            from dbtasks.seeds import seed_into
 
-            ran = apply_seeds(work.settings, work.conn)
-            work.console.step(f"seeded from {', '.join(ran)}" if ran else "no seed files")
+            seed_into(work, guard.grant(work.settings, Intent.WRITE, "seed"), "inv db.seed")
         return final_status(work)
 
     def idle(self, work: Work, plan: Onboarding) -> None:

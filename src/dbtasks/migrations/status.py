@@ -21,6 +21,7 @@ class MigrationStatus:
     unknown: list[str] = field(default_factory=list)
     snapshot: str | None = None  # "valid", "stale" or "none"; None where resets clone nothing
     edited: list[str] = field(default_factory=list)  # applied, and changed since
+    notes: list[str] = field(default_factory=list)  # what else the database holds
 
     @property
     def at_head(self) -> bool:
@@ -44,7 +45,7 @@ class MigrationStatus:
             "on will never see the change (`inv db.validate` names the file)"
             for rev in self.edited
         ]
-        return notes
+        return notes + self.notes
 
     def summary(self) -> str:
         """The one-line status every migration task ends with."""

@@ -34,42 +34,34 @@ def configured(settings: Settings) -> VersionTable:
 
 
 def locate(cur: Any, settings: Settings) -> VersionTable:
-    """Where this database keeps its history: the configured place or, when
-    DB_VERSION_SCHEMA is not set and nothing is there, the one table shaped like Alembic's
-    version table (a database migrated before dbtasks): never a second version table."""
+    """Where this database keeps this project's history: the configured place or, when
+    DB_VERSION_SCHEMA is not set and nothing is there, the one table in DB_SCHEMA shaped
+    like Alembic's version table (an env.py's own version_table=). A version table in any
+    other schema belongs to someone else unless DB_VERSION_SCHEMA names it: a second
+    project in the same database is never read, adopted or dropped."""
     wanted = configured(settings)
     if settings.version_schema or exists(cur, wanted):
         return wanted
-    found = _by_shape(cur, wanted.table)
-    if found is None:
-        return wanted
-    if not _schema_exists(cur, settings.schema):
-        # A misspelt DB_SCHEMA, or a second project in this database: either way that
-        # history is not this schema's, and migrating would build in an empty schema.
-        raise ConfigError(
-            f"DB_SCHEMA {settings.schema!r} does not exist in this database, but a history "
-            f"is recorded in {found.schema}.{found.table}",
-            f"check DB_SCHEMA; for a new schema of its own, set DB_VERSION_SCHEMA="
-            f"{settings.schema}",
-        )
-    return found
+    return _by_shape(cur, wanted.table, wanted.schema) or wanted
 
 
-def _by_shape(cur: Any, name: str) -> VersionTable | None:
-    """The one version table named `name`, else the one version table of any name (an
-    env.py's version_table=): never a guess between several."""
-    shaped = [VersionTable(schema, table) for schema, table in _shaped(cur)]
+def elsewhere(cur: Any, settings: Settings) -> list[VersionTable]:
+    """Version tables outside the configured place: another project's, or this one's
+    from before it set DB_VERSION_SCHEMA (`db.adopt` names them)."""
+    mine = locate(cur, settings)
+    return [VersionTable(s, t) for s, t in _shaped(cur) if (s, t) != (mine.schema, mine.table)]
+
+
+def _by_shape(cur: Any, name: str, schema: str) -> VersionTable | None:
+    """The one version table of `schema` named `name`, else its one version table of any
+    name: never a guess between several."""
+    shaped = [VersionTable(s, table) for s, table in _shaped(cur) if s == schema]
     named = [found for found in shaped if found.table == name]
     if len(named) == 1:
         return named[0]
     if len(shaped) == 1 and not named:
         return shaped[0]
     return None
-
-
-def _schema_exists(cur: Any, schema: str) -> bool:
-    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
-    return cur.fetchone() is not None
 
 
 def _shaped(cur: Any) -> list[tuple[str, str]]:
@@ -103,3 +95,48 @@ def read_current(cur: Any, where: VersionTable) -> tuple[str, ...]:
         return ()
     cur.execute(f"SELECT version_num FROM {where.qualified(cur)} ORDER BY 1")
     return tuple(str(row[0]) for row in cur.fetchall())
+
+
+def check_unversioned(cur: Any, settings: Settings, where: VersionTable) -> None:
+    """Before building from nothing: DB_SCHEMA must not already hold tables that a history
+    kept elsewhere made. That history is never adopted silently (it may be another
+    project's); the message says how to claim it."""
+    others = elsewhere(cur, settings)
+    if not others:
+        return
+    cur.execute(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = %s AND tablename <> %s",
+        (settings.schema, where.table),
+    )
+    tables = int(cur.fetchone()[0])
+    if not tables:
+        return
+    found = others[0]
+    raise ConfigError(
+        f"schema {settings.schema!r} holds {tables} table(s) but no version table, and "
+        f"{found.schema}.{found.table} records a history outside DB_SCHEMA",
+        f"if that history is this project's, set DB_VERSION_SCHEMA={found.schema} "
+        "(`inv db.adopt` checks); otherwise use a DB_SCHEMA of this project's own",
+    )
+
+
+def stranger_note(cur: Any, settings: Settings) -> str | None:
+    """A word when DB_SCHEMA does not exist yet but this database records a history
+    elsewhere: a second project here, or a misspelt DB_SCHEMA. Neither is read."""
+    cur.execute("SELECT to_regnamespace(%s) IS NULL", (_quoted(cur, settings.schema),))
+    if not cur.fetchone()[0]:
+        return None
+    others = elsewhere(cur, settings)
+    if not others:
+        return None
+    named = ", ".join(f"{v.schema}.{v.table}" for v in others)
+    return (
+        f"DB_SCHEMA {settings.schema!r} does not exist yet in this database, which records "
+        f"another history in {named}: if that is this project's, DB_SCHEMA is misspelt"
+    )
+
+
+def _quoted(cur: Any, name: str) -> str:
+    from psycopg2.extensions import quote_ident
+
+    return str(quote_ident(name, cur))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
+    from dbtasks.grants import Grant
     from dbtasks.settings import Settings
 
 
@@ -44,9 +45,15 @@ class ResetMode(Enum):
 class Capabilities:
     """What a backend can do, so that no code outside this package tests its name."""
 
-    owns_server: bool  # up/down/destroy manage a server of its own
+    # up/down/destroy manage a server dbtasks made: it gets a generated password when
+    # DB_PASS is unset, and every connection to it insists on SCRAM, so the password never
+    # goes in the clear to whatever else listens on its port while it is down.
+    owns_server: bool
     reset: ResetMode
     snapshots: bool  # template-database snapshots apply
+    # initdb makes the server on this machine: DB_USER becomes its superuser, and as root
+    # it runs as an unprivileged account (DB_NATIVE_USER).
+    local_cluster: bool = False
 
     def destroyed_by_reset(self, database: str, schema: str) -> str:
         if self.reset is ResetMode.SCHEMA:
@@ -66,7 +73,7 @@ class Stack(Protocol):
 
     def down(self) -> str: ...
 
-    def destroy(self) -> str: ...
+    def destroy(self, grant: Grant) -> str: ...
 
     def status(self) -> StackStatus: ...
 
@@ -75,19 +82,40 @@ class Stack(Protocol):
     def describe_destroy(self) -> str: ...
 
 
-def get_stack(settings: Settings) -> Stack:
-    """The backend that `DB_BACKEND` names."""
-    if settings.backend == "native":
+def backend_class(name: str) -> Any:
+    """The class of the backend `DB_BACKEND` names (its module is imported only now)."""
+    if name == "native":
         from dbtasks.stack.native import NativeStack
 
-        return NativeStack(settings)
-    if settings.backend == "external":
+        return NativeStack
+    if name == "external":
         from dbtasks.stack.external import ExternalStack
 
-        return ExternalStack(settings)
+        return ExternalStack
     from dbtasks.stack.compose import ComposeStack
 
-    return ComposeStack(settings)
+    return ComposeStack
+
+
+def capabilities_of(name: str) -> Capabilities:
+    found: Capabilities = backend_class(name).capabilities
+    return found
+
+
+def choose_backend(chosen: str, host: str) -> str:
+    """`DB_BACKEND=auto`: a loopback host gets a cluster of its own, anything else is a
+    database dbtasks does not own."""
+    from dbtasks.target import is_loopback
+
+    if chosen != "auto":
+        return chosen
+    return "native" if is_loopback(host) else "external"
+
+
+def get_stack(settings: Settings) -> Stack:
+    """The backend that `DB_BACKEND` names."""
+    stack: Stack = backend_class(settings.backend)(settings)
+    return stack
 
 
 def ensure_ready(settings: Settings, console: Console, stack: Stack | None = None) -> Stack:

@@ -5,6 +5,7 @@ Every file in the data directory is read through `datadir`, which follows no lin
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import itertools
 import os
@@ -16,12 +17,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dbtasks import pg, shell
-from dbtasks.errors import ConfigError, HealthError
+from dbtasks.errors import ConfigError, HealthError, Refused
 from dbtasks.health import DB_MISSING, HealthReport, wait_healthy
 from dbtasks.stack import datadir
 from dbtasks.target import Endpoint
+
+if TYPE_CHECKING:
+    from dbtasks.grants import Grant
 
 PIDFILE = "postmaster.pid"
 
@@ -73,12 +78,14 @@ class PidFile:
 def read_pidfile(data: Path) -> PidFile | None:
     text = datadir.read_in(data, PIDFILE)
     lines = (text or "").splitlines()
-    try:
-        pid = int(lines[0].strip())
-    except (IndexError, ValueError):
+    first = lines[0].strip() if lines else ""
+    if not (first.isascii() and first.isdigit() and len(first) <= 10):
         return None
+    pid = int(first)
     port = lines[3].strip() if len(lines) > 3 else ""
-    return PidFile(pid, int(port) if port.isdigit() else None)
+    # The server account writes this file: a port is at most five ASCII digits.
+    valid = port.isascii() and port.isdigit() and len(port) <= 5
+    return PidFile(pid, int(port) if valid else None)
 
 
 def serves(pid: int, data: Path) -> bool:
@@ -133,18 +140,31 @@ def startup_lock(data: Path) -> Iterator[None]:
     """An exclusive file lock beside the data directory, released when the block ends."""
     data.parent.mkdir(parents=True, exist_ok=True)
     lock = data.parent / f".{data.name}.lock"
-    # The parent may be writable by the server account (its home, say): no link is followed.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    # The parent may be writable by others (a sticky /tmp, the server account's home): no
+    # link is followed, and a planted FIFO neither blocks the open nor passes for a file.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
     try:
         fd = os.open(lock, flags, 0o600)
     except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+            raise _not_a_lock_file(lock) from None
         raise datadir.link_error(lock, exc) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _not_a_lock_file(lock)
     with os.fdopen(fd, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _not_a_lock_file(lock: Path) -> Refused:
+    return Refused(
+        f"{lock} is not a plain file (a FIFO or device?)",
+        "remove it: dbtasks keeps its start-up lock there",
+    )
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -225,12 +245,16 @@ def first_fatal(data: Path, name: str, offset: int) -> str | None:
 BASELINE = Path(__file__).with_name("supabase_baseline.sql")
 
 
-def install_baseline(endpoint: Endpoint) -> bool:
+def install_baseline(endpoint: Endpoint, grant: Grant) -> bool:
     """Install the Supabase baseline in template1 unless it is there; True if installed.
 
-    Databases created afterwards (DB_NAME, test and snapshot databases) inherit it.
+    Databases created afterwards (DB_NAME, test and snapshot databases) inherit it. DDL in
+    template1: only the stack's own grant (every database of its server) covers it.
     """
+    from dbtasks.guard import Intent
+
     with pg.session(endpoint, "template1") as cur:
+        grant.require(Intent.MIGRATE, cur)
         cur.execute("SELECT to_regprocedure('auth.jwt()') IS NOT NULL")
         row = cur.fetchone()
         if row and row[0]:
@@ -239,7 +263,7 @@ def install_baseline(endpoint: Endpoint) -> bool:
         return True
 
 
-def ensure_database(endpoint: Endpoint, timeout: float) -> HealthReport:
+def ensure_database(endpoint: Endpoint, timeout: float, grant: Grant) -> HealthReport:
     """Wait for a real query on the endpoint's database, creating it the first time."""
     try:
         return wait_healthy(endpoint, timeout)
@@ -247,5 +271,5 @@ def ensure_database(endpoint: Endpoint, timeout: float) -> HealthReport:
         if exc.reason != DB_MISSING:
             raise
     with pg.maintenance(endpoint) as cur:
-        pg.create_database_if_missing(cur, endpoint.database)
+        pg.create_database_if_missing(cur, endpoint.database, grant)
     return wait_healthy(endpoint, timeout)

@@ -17,7 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dbtasks import guard
 from dbtasks.errors import ConfigError, HealthError, StackError
+from dbtasks.guard import Intent
 from dbtasks.health import (
     AUTH_FAILED,
     REFUSED,
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from invoke.runners import Result
 
     from dbtasks.console import Console
+    from dbtasks.grants import Grant
     from dbtasks.settings import Settings
     from dbtasks.target import Endpoint
 
@@ -166,7 +169,8 @@ class ComposeStack:
         ep, timeout = self.settings.endpoint, self.settings.health_timeout
         try:
             wait_healthy(replace(ep, database="postgres"), timeout, attempt=attempt)
-            return cluster.ensure_database(ep, timeout)
+            granted = guard.stack(self.settings, Intent.MIGRATE, "start the compose stack")
+            return cluster.ensure_database(ep, timeout, granted)
         except HealthError as exc:
             if exc.reason == AUTH_FAILED:
                 raise StackError(
@@ -201,7 +205,9 @@ class ComposeStack:
     def describe_destroy(self) -> str:
         return f"the compose stack {self.project}: its containers and its volume (every database)"
 
-    def destroy(self) -> str:
+    def destroy(self, grant: Grant) -> str:
+        ep = self.settings.endpoint
+        grant.require_server(Intent.DESTROY, ep.host, ep.port)
         engine = self.preflight()
         self.check(self.compose("down", "--volumes", "--remove-orphans"), "docker compose down")
         left = engine.leftovers(self.project)

@@ -173,6 +173,17 @@ def check_removable(data: Path, project_root: Path) -> Kind:
     return kind
 
 
+def check_usable(data: Path, project_root: Path) -> None:
+    """Refuse (exit 4) to make a cluster in a place that is never a data directory: `up`
+    would take it over (chown it to the server account, chmod it 0700)."""
+    place = _protected_place(data, project_root)
+    if place:
+        raise Refused(
+            f"refusing to use {data} as a data directory: it is {place}",
+            "set DB_DATA_DIR to a directory of its own (default .dbtasks/pgdata)",
+        )
+
+
 def _protected_place(data: Path, project_root: Path) -> str | None:
     """Which never-a-data-directory place `data` is, if it is one."""
     target = Path(os.path.realpath(data))

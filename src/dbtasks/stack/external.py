@@ -10,6 +10,7 @@ from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
+    from dbtasks.grants import Grant
     from dbtasks.settings import Settings
 
 
@@ -31,7 +32,7 @@ class ExternalStack:
     def describe_destroy(self) -> str:
         return f"the external database at {self.settings.masked_url}"
 
-    def destroy(self) -> str:
+    def destroy(self, grant: Grant) -> str:
         raise Refused(
             "refusing to destroy an external database: dbtasks does not own it",
             "drop it with your provider's tools",

@@ -14,8 +14,9 @@ import shutil
 import tempfile
 from typing import TYPE_CHECKING
 
-from dbtasks import shell
+from dbtasks import guard, shell
 from dbtasks.errors import ConfigError, HealthError, StackError
+from dbtasks.guard import Intent
 from dbtasks.health import HealthReport, probe
 from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult, cluster, datadir
 from dbtasks.stack.binaries import PgBinaries, find_binaries
@@ -23,6 +24,7 @@ from dbtasks.stack.datadir import Kind
 
 if TYPE_CHECKING:
     from dbtasks.console import Console
+    from dbtasks.grants import Grant
     from dbtasks.settings import Settings
 
 LOG_NAME = "postgres.log"
@@ -45,7 +47,9 @@ def initdb_flags(user: str, pwfile: str) -> list[str]:
 
 class NativeStack:
     name = "native"
-    capabilities = Capabilities(owns_server=True, reset=ResetMode.CLONE, snapshots=True)
+    capabilities = Capabilities(
+        owns_server=True, reset=ResetMode.CLONE, snapshots=True, local_cluster=True
+    )
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -63,17 +67,18 @@ class NativeStack:
             if kind is Kind.LEGACY:
                 datadir.mark(self.data, self._account())
                 console.step(f"adopted the cluster in {self.data}: an older dbtasks created it")
+            granted = guard.stack(self.settings, Intent.MIGRATE, "start the native stack")
             if self._running():
-                return self._already_running()
+                return self._already_running(granted)
             binaries = self.binaries()
             with console.spinner("starting Postgres"):
                 self._initialize(binaries, kind, console)
                 self._start(binaries, console)
-                if cluster.install_baseline(self.settings.endpoint):
+                if cluster.install_baseline(self.settings.endpoint, granted):
                     console.step(
                         "installed the Supabase baseline (roles, auth, extensions) in template1"
                     )
-                report = self._ensure_database()
+                report = self._ensure_database(granted)
         port = self.settings.endpoint.port
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
 
@@ -94,8 +99,8 @@ class NativeStack:
             f"on {port}",
         )
 
-    def _already_running(self) -> UpResult:
-        report = self._ensure_database()
+    def _already_running(self, granted: Grant) -> UpResult:
+        report = self._ensure_database(granted)
         return UpResult(
             False,
             f"already running on port {self.settings.endpoint.port} "
@@ -122,7 +127,9 @@ class NativeStack:
         datadir.check_removable(self.data, self.settings.project_root)
         return f"the native cluster in {self.data} and every database in it"
 
-    def destroy(self) -> str:
+    def destroy(self, grant: Grant) -> str:
+        ep = self.settings.endpoint
+        grant.require_server(Intent.DESTROY, ep.host, ep.port)
         kind = datadir.check_removable(self.data, self.settings.project_root)
         if kind is Kind.MISSING:
             return f"nothing to remove: {self.data} does not exist"
@@ -176,6 +183,7 @@ class NativeStack:
 
     def _check_folder(self) -> Kind:
         """What DB_DATA_DIR holds; a folder dbtasks may not use is refused untouched."""
+        datadir.check_usable(self.data, self.settings.project_root)
         kind = datadir.inspect(self.data)
         if kind is Kind.NOT_A_CLUSTER:
             raise ConfigError(
@@ -279,8 +287,10 @@ class NativeStack:
             reason = cluster.first_fatal(self.data, LOG_NAME, offset) or _last_line(result.stderr)
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")
 
-    def _ensure_database(self) -> HealthReport:
-        return cluster.ensure_database(self.settings.endpoint, self.settings.health_timeout)
+    def _ensure_database(self, granted: Grant) -> HealthReport:
+        return cluster.ensure_database(
+            self.settings.endpoint, self.settings.health_timeout, granted
+        )
 
 
 def _stale(info: cluster.PidFile) -> str:

@@ -149,7 +149,7 @@ def shape(revision: Revision) -> str:
     return "; ".join(marks)
 
 
-_MARKS = {"pass": "✓", "warn": "!", "fail": "✗", "skipped": "-", "error": "✗"}
+_MARKS = {"pass": "✓", "warn": "!", "fail": "✗", "skipped": "-", "error": "✗", "refused": "✗"}
 
 
 def validation(console: Console, report: Report) -> None:

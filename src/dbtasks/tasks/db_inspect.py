@@ -172,24 +172,26 @@ def history(c: Context, json: bool = False, rev_range: str = "", timings: bool =
         "skip": "leave out this check (repeatable): graph, database, checksums, "
         "transactions, lint, drift, roundtrip",
         "only": "run only this check (repeatable)",
+        "allow_remote": "let the drift and roundtrip checks build their scratch database on "
+        "a server not on this machine (never production or hosted Supabase)",
     },
 )
 def validate(
-    c: Context, json: bool = False, skip: list[str] | None = None, only: list[str] | None = None
+    c: Context,
+    json: bool = False,
+    skip: list[str] | None = None,
+    only: list[str] | None = None,
+    allow_remote: bool = False,
 ) -> None:
     """Run every check CI needs: graph, database, checksums, lint, drift, round trip."""
-    from dbtasks.errors import CheckFailed, DbTasksError, ExitCode
     from dbtasks.tasks import _render
     from dbtasks.validate.run import choose
     from dbtasks.validate.run import validate as run_checks
 
     with command(json_mode=json) as run:
         chosen = choose(only or [], skip or [])
-        report = run_checks(run.settings, run.console, chosen)
+        report = run_checks(run.settings, run.console, chosen, allow_remote)
         _render.validation(run.console, report)
-        if report.exit_code == ExitCode.CHECK_FAILED:
-            failed = [r.name for r in report.results if r.state == "fail"]
-            raise CheckFailed(f"validation failed: {', '.join(failed)}")
-        if report.exit_code == ExitCode.FAILED:
-            broken = [r.name for r in report.results if r.error]
-            raise DbTasksError(f"could not run: {', '.join(broken)}", "see the errors above")
+        error = report.error()
+        if error is not None:
+            raise error

@@ -46,8 +46,9 @@ def down(c: Context, destroy: bool = False, yes: bool = False) -> None:
             return
         from dbtasks.guard import authorize
 
-        authorize(run.settings, run.console, f"destroy {stack.describe_destroy()}", yes=yes)
-        run.console.ok(f"{stack.name} stack: {stack.destroy()}")
+        action = f"destroy {stack.describe_destroy()}"
+        granted = authorize(run.settings, run.console, action, yes=yes, whole_server=True)
+        run.console.ok(f"{stack.name} stack: {stack.destroy(granted)}")
 
 
 @task(
@@ -95,7 +96,7 @@ def _credentials(settings: Settings) -> dict[str, str]:
     import shlex
 
     ep = settings.endpoint
-    conninfo = f"host={ep.host} port={ep.port} dbname={ep.database} user={ep.user}"
+    conninfo = ep.conninfo()
     return {
         "password": ep.password,
         "psql": f"PGPASSWORD={shlex.quote(ep.password)} psql {shlex.quote(conninfo)}",

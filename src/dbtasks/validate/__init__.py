@@ -39,6 +39,7 @@ class CheckResult:
     seconds: float = 0.0
     skipped: str | None = None  # why the check was not run (not a problem)
     error: str | None = None  # why the check could not run (exit 1)
+    refused: bool = False  # the error is the guard's: it may not run on this target (exit 4)
 
     @property
     def level(self) -> Level:
@@ -50,9 +51,9 @@ class CheckResult:
 
     @property
     def state(self) -> str:
-        """pass, warn, fail, skipped, or error (could not run)."""
+        """pass, warn, fail, skipped, refused (the guard's no) or error (could not run)."""
         if self.error:
-            return "error"
+            return "refused" if self.refused else "error"
         return "skipped" if self.skipped else self.level.value
 
     def as_dict(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dbtasks.errors import ConfigError, DbTasksError, ExitCode
+from dbtasks.errors import CheckFailed, ConfigError, DbTasksError, ExitCode, Refused
 from dbtasks.validate import CheckResult, Finding, Level, fail, warn
 
 if TYPE_CHECKING:
@@ -32,9 +32,31 @@ class Report:
     def exit_code(self) -> ExitCode:
         if any(r.level is Level.FAIL for r in self.results):
             return ExitCode.CHECK_FAILED
-        if any(r.error for r in self.results):
+        if any(r.error and not r.refused for r in self.results):
             return ExitCode.FAILED
+        if any(r.refused for r in self.results):
+            return ExitCode.REFUSED
         return ExitCode.OK
+
+    def error(self) -> DbTasksError | None:
+        """The run's one-line outcome as the error to exit with; None when it passed.
+        Every check that failed, could not run or was refused is named."""
+        code = self.exit_code
+        if code == ExitCode.OK:
+            return None
+        parts = [
+            f"{label}: {', '.join(names)}"
+            for label, names in (
+                ("failed", [r.name for r in self.results if r.state == "fail"]),
+                ("could not run", [r.name for r in self.results if r.state == "error"]),
+                ("refused", [r.name for r in self.results if r.state == "refused"]),
+            )
+            if names
+        ]
+        kind = {ExitCode.CHECK_FAILED: CheckFailed, ExitCode.REFUSED: Refused}.get(
+            code, DbTasksError
+        )
+        return kind(f"validation {'; '.join(parts)}", "see the findings above")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +83,7 @@ class Run:
         self.console = console
         self.results = {name: CheckResult(name) for name in chosen}
         self.captured: dict[str, list[str]] = {}
+        self.allow_remote = False
 
     def chosen(self, name: str) -> CheckResult | None:
         result = self.results.get(name)
@@ -75,6 +98,9 @@ class Run:
         started = time.perf_counter()
         try:
             yield results
+        except Refused as exc:
+            for result in live:
+                result.error, result.refused = _refused(self.settings, exc), True
         except DbTasksError as exc:
             for result in live:
                 result.error = exc.render()
@@ -88,8 +114,19 @@ class Run:
                 self.results[name].skipped = why
 
 
-def validate(settings: Settings, console: Console, chosen: list[str]) -> Report:
+def _refused(settings: Settings, exc: Refused) -> str:
+    return (
+        f"cannot build a scratch database on {settings.masked_url}: {exc.message} — run "
+        "db.validate against a local server (e.g. the native stack, DB_HOST=127.0.0.1), or "
+        "pass --allow-remote for a remote server of your own"
+    )
+
+
+def validate(
+    settings: Settings, console: Console, chosen: list[str], allow_remote: bool = False
+) -> Report:
     run = Run(settings, console, chosen)
+    run.allow_remote = allow_remote
     ws = _load(run)
     if ws is not None:
         _target_checks(run, ws)
@@ -160,17 +197,17 @@ def _schema_checks(run: Run, ws: Workspace) -> None:
     drift_seconds = 0.0
     with (
         run.check("roundtrip", "drift") as (rt, dr),
-        scratch_database(run.settings, run.console) as scratch,
-        pg.engine(scratch.endpoint).connect() as conn,
+        scratch_database(run.settings, run.console, run.allow_remote) as scratch,
+        pg.engine(scratch.settings.endpoint).connect() as conn,
     ):
-        up = schema_pass.upward(ws, conn, order, shapes=rt is not None)
+        up = schema_pass.upward(ws, conn, order, scratch.grant, shapes=rt is not None)
         run.captured = up.sql
         if dr is not None:
             started = time.perf_counter()
-            dr.findings += schema_pass.drift(ws, conn)
+            dr.findings += schema_pass.drift(ws, conn, scratch.grant)
             drift_seconds = time.perf_counter() - started
         if rt is not None:
-            rt.findings += schema_pass.downward(ws, conn, order, up)
+            rt.findings += schema_pass.downward(ws, conn, order, up, scratch.grant)
     if rt is not None and dr is not None:
         # The scratch database and both passes are the round trip's; drift is the compare.
         rt.seconds, dr.seconds = rt.seconds + dr.seconds - drift_seconds, drift_seconds

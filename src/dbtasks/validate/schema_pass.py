@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from dbtasks.adapter.workspace import Workspace
+    from dbtasks.grants import Grant
     from dbtasks.migrations.graph import Revision
 
 # The documented marker: a revision whose downgrade cannot restore what its upgrade
@@ -47,10 +48,12 @@ def _describe(connection: Connection, ws: Workspace) -> Any:
     return found
 
 
-def _one(ws: Workspace, connection: Connection, revision: Revision, upgrade: bool) -> None:
+def _one(
+    ws: Workspace, connection: Connection, revision: Revision, upgrade: bool, grant: Grant
+) -> None:
     from dbtasks.adapter.run import migrate
 
-    migrate(ws, connection, revision.id, [revision], lambda step: None, upgrade, only=True)
+    migrate(ws, connection, revision.id, [revision], lambda step: None, grant, upgrade, only=True)
 
 
 @contextmanager
@@ -72,24 +75,26 @@ def _capturing(connection: Connection, into: list[str]) -> Iterator[None]:
         event.remove(connection, "before_cursor_execute", record)
 
 
-def upward(ws: Workspace, connection: Connection, order: list[Revision], shapes: bool) -> Pass:
+def upward(
+    ws: Workspace, connection: Connection, order: list[Revision], grant: Grant, shapes: bool
+) -> Pass:
     """Apply `order` one revision at a time, recording what the other checks need."""
     from dbtasks.adapter.runtime import prepare_connection
 
-    prepare_connection(connection, ws.settings.schema)  # as every run does, before any
+    prepare_connection(connection, ws.settings.schema, grant)  # as every run does, before any
     found = Pass()
     for revision in order:
         if shapes:
             found.before[revision.id] = _describe(connection, ws)
         statements: list[str] = []
         with _capturing(connection, statements):
-            _one(ws, connection, revision, upgrade=True)
+            _one(ws, connection, revision, True, grant)
         found.sql[revision.id] = statements
     return found
 
 
 def downward(
-    ws: Workspace, connection: Connection, order: list[Revision], up: Pass
+    ws: Workspace, connection: Connection, order: list[Revision], up: Pass, grant: Grant
 ) -> list[Finding]:
     """Undo one revision at a time; after each, the schema must be what it was before it."""
     from dbtasks.introspect import diff
@@ -99,7 +104,7 @@ def downward(
         if marker:
             why = marker if isinstance(marker, str) else "declared irreversible"
             return [warn(f"round trip stops here: {why}", revision.id, ws.relpath(revision.path))]
-        _one(ws, connection, revision, upgrade=False)
+        _one(ws, connection, revision, False, grant)
         differences = diff(up.before[revision.id], _describe(connection, ws))
         if differences:
             shown = "; ".join(differences[:3]) + (" ..." if len(differences) > 3 else "")
@@ -113,11 +118,11 @@ def downward(
     return []
 
 
-def drift(ws: Workspace, connection: Connection) -> list[Finding]:
+def drift(ws: Workspace, connection: Connection, grant: Grant) -> list[Finding]:
     """At head, the models and the migrations must describe the same schema."""
     from dbtasks.adapter.autogen import drift as compare
 
-    found = compare(ws, connection)
+    found = compare(ws, connection, grant)
     findings = [
         fail(f"the models differ from the migrations: {line} (`inv db.revision` writes it)")
         for line in found

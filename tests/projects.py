@@ -133,6 +133,8 @@ def make_project(
         "DB_HEALTH_TIMEOUT": "10",
         "DB_LOCK_TIMEOUT": "30",
     }
+    if with_mindmirror:  # a Supabase project: auth.users, auth.uid() and its roles
+        env["DB_BASELINE"] = "supabase"
     return ScratchProject(root, module, env)
 
 

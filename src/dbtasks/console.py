@@ -55,6 +55,16 @@ class _Sink(io.TextIOBase):
         return self.stream.fileno()
 
 
+# Control characters (but line breaks and tabs) shown as escapes: text from elsewhere (a
+# server log line an unauthenticated client wrote, a revision message) cannot drive the
+# terminal it is shown on.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c not in (9, 10)}
+
+
+def printable(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
 class Console:
     """Writes everything a task shows; library code receives one and never prints."""
 
@@ -84,6 +94,7 @@ class Console:
         """A line of human output (suppressed in JSON mode so stdout stays parseable)."""
         if self.json_mode:
             return
+        text = printable(text)
         if self.interactive and style:
             self.rich.print(text, style=style, markup=False)
         else:
@@ -98,7 +109,7 @@ class Console:
     def warn(self, text: str) -> None:
         from dbtasks.target import redact
 
-        print(f"warning: {redact(text, self.secrets)}", file=self.err, flush=True)
+        print(f"warning: {printable(redact(text, self.secrets))}", file=self.err, flush=True)
 
     def fields(self, pairs: Sequence[tuple[str, object]]) -> None:
         """Aligned `key: value` lines."""
@@ -114,9 +125,10 @@ class Console:
 
             table = Table(*columns, box=None, header_style="bold")
             for row in rows:
-                table.add_row(*(str(cell) for cell in row))
+                table.add_row(*(printable(str(cell)) for cell in row))
             self.rich.print(table)
             return
+        rows = [[printable(str(cell)) for cell in row] for row in rows]
         widths = [max([len(c), *(len(str(r[i])) for r in rows)]) for i, c in enumerate(columns)]
         for row in (columns, *rows):
             print(
@@ -157,7 +169,7 @@ class Console:
             def finished_plain(seconds: float) -> None:
                 nonlocal count
                 count += 1
-                self.line(f"{line()} ({seconds:.2f}s)")
+                self.line(f"✓ {line()} ({seconds:.2f}s)")  # as on a terminal
 
             yield finished_plain
             return

@@ -220,6 +220,9 @@ def confirm(
     except EOFError:  # Ctrl-D at the prompt is a "no"
         answer = ""
         console.line()
+    except KeyboardInterrupt:  # the error line starts on a line of its own
+        console.line()
+        raise
     if answer.strip().lower() not in ("y", "yes"):
         log.event(logger, "guard.cancelled", f"cancelled: did not {action}", logging.WARNING)
         raise Refused(f"cancelled: did not {action}")

@@ -46,6 +46,7 @@ KEYS = (
     Key("version_table", "DB_VERSION_TABLE", "alembic_version", parse.identifier),
     Key("version_schema", "DB_VERSION_SCHEMA", None, parse.optional(parse.identifier)),
     Key("backend", "DB_BACKEND", "auto", parse.backend),
+    Key("baseline", "DB_BASELINE", "none", parse.choice("none", "supabase")),
     Key("data_dir", "DB_DATA_DIR", ".dbtasks/pgdata", parse.text),
     Key("health_timeout", "DB_HEALTH_TIMEOUT", 30.0, parse.seconds),
     Key("pg_bindir", "DB_PG_BINDIR", None, parse.optional(parse.text)),
@@ -72,12 +73,23 @@ BY_ENV = {k.env: k.field for k in KEYS}
 BY_FIELD = {k.field: k for k in KEYS}
 
 
+def _check_encodable(name: str, raw: Any) -> None:
+    """An environment variable with bytes that are not UTF-8 cannot reach libpq or a file
+    name intact: bad input, named without its value."""
+    if isinstance(raw, str):
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"{name} is not valid UTF-8 text", "set it again") from None
+
+
 def parse_all(chosen: dict[str, tuple[str, Any]]) -> dict[str, Any]:
     """Each field's winning raw value, parsed; an error names the layer it came from."""
     values: dict[str, Any] = {}
     for key in KEYS:
         source, raw = chosen[key.field]
         try:
+            _check_encodable(key.env, raw)
             values[key.field] = raw if raw is None else key.parse(key.env, raw)
         except ConfigError as exc:
             raise ConfigError(f"{exc.message} (from {source})", exc.hint) from None

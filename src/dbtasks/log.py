@@ -144,3 +144,6 @@ def attach(level: str | None = None) -> None:
     for name, child in logging.Logger.manager.loggerDict.items():
         if isinstance(child, logging.Logger) and name.startswith(ROOTS):
             child.disabled = False
+    if level and level != "DEBUG":
+        # Alembic announces each plugin it sets up, several per task: detail, not events.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -113,8 +113,7 @@ def connect(
     import psycopg2
     from psycopg2.extensions import get_wait_callback, set_wait_callback
 
-    params = endpoint.connect_kwargs(database)
-    given = params.pop("connect_timeout", None)
+    given = endpoint.query.get("connect_timeout")
     if given is not None:  # the URL's own, read as libpq reads it
         connect_timeout = _timeout_option(str(given)) or connect_timeout
     if get_wait_callback() is None:  # once per process, then never switched off
@@ -123,7 +122,11 @@ def connect(
     # connect_timeout itself: the callback enforces the deadline (per thread).
     _local.deadline = time.monotonic() + max(1.0, connect_timeout)
     try:
-        return psycopg2.connect(**params, application_name=application)
+        # No local holds the parameters: a traceback that shows locals shows no password.
+        # dbtasks names its own sessions (the lock's holder is found by that name).
+        return psycopg2.connect(
+            **{**endpoint.connect_kwargs(database), "application_name": application}
+        )
     finally:
         _local.deadline = None
 

@@ -99,6 +99,8 @@ def _allow_remote(config: pytest.Config) -> bool:
 def dbtasks_templates(
     request: pytest.FixtureRequest, dbtasks_settings: Settings
 ) -> Iterator[Templates]:
+    import psycopg2
+
     from dbtasks import guard
     from dbtasks.console import Console
     from dbtasks.errors import DbTasksError
@@ -115,6 +117,12 @@ def dbtasks_templates(
         templates = Templates(Work(dbtasks_settings, console, stack, granted), space)
     except DbTasksError as exc:
         pytest.exit(f"dbtasks: {_for_pytest(exc)}", returncode=int(exc.exit_code))
+    except psycopg2.Error as exc:  # the server refused something: its words, masked
+        from dbtasks.target import redact
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        secrets = [dbtasks_settings.endpoint.password]
+        pytest.exit(f"dbtasks: the database reported an error: {redact(first, secrets)}", 1)
     try:
         yield templates
     finally:
@@ -149,16 +157,20 @@ def dbtasks_database(
         dbtasks_templates.drop(database)
 
 
-def search_path_option(schema: str) -> str:
-    """`options` for libpq: the schema quoted as an identifier, and spaces and backslashes
+def search_path_option(*schemas: str) -> str:
+    """`options` for libpq: each schema quoted as an identifier, and spaces and backslashes
     escaped the way libpq splits options, so no schema name can inject another option."""
-    quoted = '"' + schema.replace('"', '""') + '"'
+    quoted = ",".join('"' + schema.replace('"', '""') + '"' for schema in schemas)
     escaped = re.sub(r"(\\|\s)", r"\\\1", quoted)
     return f"-csearch_path={escaped}"
 
 
 @pytest.fixture
 def dbtasks_url(dbtasks_database: Settings) -> URL:
-    """The SQLAlchemy URL of the test's database, with search_path set to DB_SCHEMA."""
+    """The SQLAlchemy URL of the test's database, with search_path set to DB_SCHEMA (and
+    `extensions` for a Supabase project, as on Supabase)."""
+    from dbtasks.baseline import search_path
+
     url = dbtasks_database.endpoint.sqlalchemy_url()
-    return url.update_query_dict({"options": search_path_option(dbtasks_database.schema)})
+    option = search_path_option(*search_path(dbtasks_database))
+    return url.update_query_dict({"options": option})

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import guard, log, pg, snapshot
+from dbtasks.errors import Refused
 from dbtasks.guard import Intent
 from dbtasks.stack import ResetMode
 from dbtasks.workflow import Flow, Work, execute
@@ -221,7 +222,15 @@ def rebuild(work: Work, seed: bool) -> tuple[str, ...]:
 
 
 def _rebuild_schema(work: Work, seed: bool) -> str:
+    from dbtasks.migrations.version_table import exists, is_shaped
+
     schema, version = work.settings.schema, work.version
+    if version.schema != schema and exists(work.cur, version) and not is_shaped(work.cur, version):
+        raise Refused(
+            f"refusing to reset: {version.schema}.{version.table} (DB_VERSION_SCHEMA, "
+            "DB_VERSION_TABLE) is not an Alembic version table",
+            "check DB_VERSION_SCHEMA and DB_VERSION_TABLE",
+        )
     pg.drop_schema(work.cur, schema, work.grant)
     if version.schema != schema:  # the version table DB_VERSION_SCHEMA names goes with it
         pg.drop_table(work.cur, version.schema, version.table, work.grant)

@@ -169,7 +169,7 @@ def apply_seeds(
     written: WRITE on the connection's database. A failure's hint runs `again`."""
     from psycopg2 import sql
 
-    from dbtasks import pg
+    from dbtasks import baseline, pg
 
     grant.require(Intent.WRITE, connection)
     pg.interrupted.clear()
@@ -180,8 +180,8 @@ def apply_seeds(
     callable_ = _load_callable(spec, root) if spec else None
     with connection.begin():
         with pg.driver_cursor(connection) as cur:  # no placeholder parsing of the name
-            schema = sql.Identifier(settings.schema)
-            cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(schema))
+            names = sql.SQL(", ").join(map(sql.Identifier, baseline.search_path(settings)))
+            cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(names))
         for path, statements in files:
             _run_file(connection, path, root, statements, again)
             ran.append(str(path.relative_to(root)))
@@ -251,7 +251,7 @@ def _load_callable(spec: str, root: Path) -> Callable[[Connection], Any]:
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
         target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
+    except (ImportError, AttributeError, ValueError, TypeError) as exc:
         raise ConfigError(f"DB_SEED_CALLABLE={spec!r} cannot be loaded: {exc}") from None
     if not callable(target):
         raise ConfigError(f"DB_SEED_CALLABLE={spec!r} is not callable")
@@ -291,7 +291,7 @@ def iter_fingerprint_files(settings: Settings) -> Iterator[Path]:
             sys.path.insert(0, root)
         try:
             spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
+        except (ImportError, ValueError, TypeError):
             spec = None
         if spec is None or not spec.origin or not Path(spec.origin).is_file():
             raise ConfigError(f"DB_SEED_CALLABLE={settings.seed_callable!r}: no module {module!r}")

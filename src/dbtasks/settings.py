@@ -41,6 +41,7 @@ class Settings:
     version_table: str
     version_schema: str | None  # None: DB_SCHEMA, or where an adopted database keeps it
     backend: str
+    baseline: str  # "supabase": a Supabase project (see dbtasks.baseline); "none": plain
     data_dir: Path
     health_timeout: float
     pg_bindir: Path | None
@@ -77,7 +78,17 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
-        return self.environment.strip().lower() in ("production", "prod")
+        return is_production_label(self.environment)
+
+
+def is_production_label(value: str) -> bool:
+    """`DB_ENV` names production: production, prod, prd, live, and their variants
+    (`production-eu`, `prod_us`, `Production1`), with invisible characters ignored. A
+    near miss must err towards refusing."""
+    import unicodedata
+
+    label = "".join(c for c in value if unicodedata.category(c) != "Cf").strip().lower()
+    return label.startswith(("prod", "prd")) or label in ("live",)
 
 
 def _native_user(configured: str | None) -> str | None:
@@ -145,6 +156,11 @@ def _endpoint(
             password = passwords.local_password(root, data_dir) if caps.owns_server else ""
         endpoint = from_parts(v["host"], v["port"], v["user"], password, v["name"])
         endpoint = with_hosted_defaults(endpoint)
+    if caps.owns_server and not is_loopback(endpoint.host):
+        raise ConfigError(
+            f"a stack dbtasks runs listens on this machine only, but the host is {endpoint.host!r}",
+            "set DB_HOST=127.0.0.1, or DB_BACKEND=external for a database dbtasks does not run",
+        )
     if caps.local_cluster:
         _check_native_user(endpoint.user)
     if caps.owns_server:
@@ -154,10 +170,10 @@ def _endpoint(
     return endpoint
 
 
-def _check_schema(schema: str) -> None:
+def _check_schema(schema: str, setting: str = "DB_SCHEMA") -> None:
     if schema in MANAGED_SCHEMAS:
         raise ConfigError(
-            f"DB_SCHEMA={schema!r} is a schema Supabase manages",
+            f"{setting}={schema!r} is a schema Supabase manages",
             "use a schema of your own, e.g. public or your app's name",
         )
 
@@ -189,12 +205,15 @@ def load_settings(
     data_dir = _data_dir(root, v["data_dir"])
     endpoint = _endpoint(v, url, caps, root, data_dir)
     _check_schema(v["schema"])
+    if v["version_schema"]:
+        _check_schema(v["version_schema"], "DB_VERSION_SCHEMA")
     return Settings(
         endpoint=endpoint,
         schema=v["schema"],
         version_table=v["version_table"],
         version_schema=v["version_schema"],
         backend=backend,
+        baseline=v["baseline"],
         data_dir=data_dir,
         health_timeout=v["health_timeout"],
         pg_bindir=Path(v["pg_bindir"]) if v["pg_bindir"] else None,

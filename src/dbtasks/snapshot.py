@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph_cache import Locations
     from dbtasks.settings import Settings
 
-FORMAT = "dbtasks-snapshot-2"  # change when what a snapshot holds changes
+FORMAT = "dbtasks-snapshot-3"  # change when what a snapshot holds changes
 _MARK = "dbtasks snapshot"
 _LOCK_NAMESPACE = 0x5A4D5348  # distinct from the migration lock's namespace
 NAME_LIMIT = 63  # bytes, Postgres' identifier limit
@@ -38,7 +38,9 @@ class Snapshot:
 
 def fingerprint(settings: Settings, seed: bool, where: Locations) -> str:
     """A hash of what a reset builds: migrations, seeds (when seeding) and the schema."""
-    digest = hashlib.sha256(f"{FORMAT}\0{settings.schema}\0seed={seed}\0".encode())
+    digest = hashlib.sha256(
+        f"{FORMAT}\0{settings.schema}\0seed={seed}\0baseline={settings.baseline}\0".encode()
+    )
     files = where.files()
     if seed:
         files += list(iter_fingerprint_files(settings))

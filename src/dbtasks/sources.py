@@ -64,6 +64,8 @@ def pyproject_layer(root: Path, fields: Mapping[str, object]) -> Layer:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name} cannot be parsed: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name} is not UTF-8 text (byte {exc.start})") from None
     table = data.get("tool", {}).get("dbtasks", {})
     for key in sorted(table):
         if key not in fields:

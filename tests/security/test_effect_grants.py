@@ -23,7 +23,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from dbtasks import guard, pg, snapshot
+from dbtasks import baseline, guard, pg, snapshot
 from dbtasks.adapter import autogen, run
 from dbtasks.adapter.runtime import prepare_connection
 from dbtasks.adapter.workspace import Workspace
@@ -129,7 +129,7 @@ def _stamp(p: Place, g: Grant) -> None:
 
 def _prepare(p: Place, g: Grant) -> None:
     with pg.engine(p.settings.endpoint).connect() as conn:
-        prepare_connection(conn, "prepared", g)
+        prepare_connection(conn, replace(p.settings, schema="prepared"), g)
 
 
 def _seed(p: Place, g: Grant) -> None:
@@ -163,6 +163,11 @@ def _restore(p: Place, g: Grant) -> None:
 def _ensure_database(p: Place, g: Grant) -> None:
     endpoint = replace(p.settings.endpoint, database=p.new)
     cluster_files.ensure_database(endpoint, 10, g)
+
+
+def _install_baseline(p: Place, g: Grant) -> None:
+    with pg.session(p.settings.endpoint) as cur:
+        baseline.install(cur, g)
 
 
 def _exists(p: Place, name: str) -> bool:
@@ -282,6 +287,12 @@ PRIMITIVES = [
         _with_applied_and_a_source,
     ),
     Primitive(
+        "baseline.install",
+        Intent.MIGRATE,
+        _install_baseline,
+        lambda p: p.query("SELECT to_regprocedure('auth.jwt()')") is not None,
+    ),
+    Primitive(
         "cluster.ensure_database",
         Intent.MIGRATE,
         _ensure_database,
@@ -320,11 +331,6 @@ def test_a_primitive_refuses_every_grant_that_does_not_cover_it(
 @pytest.mark.parametrize(
     ("name", "intent", "act"),
     [
-        (
-            "cluster.install_baseline",
-            Intent.MIGRATE,
-            lambda p, g: cluster_files.install_baseline(p.settings.endpoint, g),
-        ),
         ("NativeStack.destroy", Intent.DESTROY, lambda p, g: _native_destroy(p, g)),
         ("ComposeStack.destroy", Intent.DESTROY, lambda p, g: ComposeStack(p.settings).destroy(g)),
     ],
@@ -332,7 +338,7 @@ def test_a_primitive_refuses_every_grant_that_does_not_cover_it(
 def test_the_stacks_own_effects_need_the_whole_server(
     place: Place, name: str, intent: Intent, act: Callable[[Place, Grant], Any]
 ) -> None:
-    """Bootstrap and destroy act on every database of the server: a grant for one
+    """Destroying a stack acts on every database of the server: a grant for one
     database, or for a weaker intent, or for another server, does not cover them."""
     for grant in (
         place.grant(intent),
@@ -416,10 +422,10 @@ WALKED = {
     "pg.py": {"create_database", "drop_database", "drop_schema", "drop_table"},
     "adapter/run.py": {"migrate", "stamp"},
     "adapter/runtime.py": {"prepare_connection"},
-    "adapter/autogen.py": {"files_allowed", "_written"},
+    "adapter/autogen.py": {"files_allowed", "_written", "_no_broken_file"},
     "migrations/journal.py": {"ensure", "record"},
     "seeds.py": {"apply_seeds"},
-    "stack/cluster.py": {"install_baseline"},
+    "baseline.py": {"install"},
     "stack/native.py": {"destroy"},
     "stack/compose.py": {"destroy"},
 }

@@ -233,7 +233,7 @@ def drift(ws: Workspace, connection: Connection, grant: Grant) -> list[str]:
 
     options = alembic_options(ws.settings, ws.version)
     metadata = options.pop("target_metadata")
-    prepare_connection(connection, ws.settings.schema, grant)
+    prepare_connection(connection, ws.settings, grant)
     context = MigrationContext.configure(connection, opts=options)
     return [_diff_line(d) for d in compare_metadata(context, metadata)]
 

@@ -79,3 +79,23 @@ def revision_sql(ws: Workspace, revision: str) -> str:
     finally:
         ws.config.output_buffer = saved
     return buffer.getvalue()
+
+
+def check_env(ws: Workspace) -> str | None:
+    """Run env.py the way every command will, offline and with no revision to run, so that
+    it touches nothing: None when it runs, else one line naming env.py and the error."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    from dbtasks.adapter.run import env_at_fault
+
+    saved = ws.config.output_buffer
+    ws.config.output_buffer = io.StringIO()
+    try:
+        with EnvironmentContext(ws.config, ws.script, fn=lambda current, context: [], as_sql=True):
+            ws.script.run_env()
+    except Exception as exc:
+        where = env_at_fault(ws, exc) or "env.py"
+        return f"{where}: {error_reason(exc)}"
+    finally:
+        ws.config.output_buffer = saved
+    return None

@@ -207,10 +207,22 @@ def _interrupted(
     )
 
 
+# SQLSTATEs of a server that lacks (or already has) what a revision expects: the
+# revision file may well be right, the database is not what it was written for.
+_SERVER_STATE = {"42710", "42P06", "42P07", "42704", "3F000", "0A000", "58P01", "42501"}
+
+
 def _failure(
     ws: Workspace, failing: Revision | None, done: int, exc: Exception, upgrade: bool
-) -> MigrationFailed:
+) -> DbTasksError:
+    from dbtasks import baseline
+
     reason = error_reason(exc)
+    env = env_at_fault(ws, exc)
+    if env is not None:
+        return ConfigError(
+            f"{env}: {reason}", "fix env.py, or hand it over to dbtasks' runtime (docs/adopting.md)"
+        )
     if failing is None:
         return MigrationFailed(f"migration failed: {reason}")
     verb = "upgrade" if upgrade else "downgrade"
@@ -225,11 +237,41 @@ def _failure(
             f"was not applied, {kept}",
             f"check that the server runs (`inv stack.up`), then run `inv db.{verb}` again",
         )
-    return MigrationFailed(
-        f"{verb} of revision {failing.id} ({ws.relpath(failing.path)}) failed and was rolled "
-        f"back: {reason}; {kept}",
-        f"fix {Path(failing.path).name} and run `inv db.{verb}` again",
+    what = (
+        f"{verb} of revision {failing.id} ({ws.relpath(failing.path)}) failed and was rolled back"
     )
+    blamed = baseline.blame(ws.settings, exc)
+    if blamed is not None:
+        return MigrationFailed(f"{what}: {reason}; {kept}", blamed)
+    if _pgcode(exc) in _SERVER_STATE:
+        return MigrationFailed(
+            f"{what}: {reason}; {kept}",
+            "the database lacks (or already has) what the revision expects: check its "
+            f"extensions, roles and schemas, then run `inv db.{verb}` again",
+        )
+    return MigrationFailed(
+        f"{what}: {reason}; {kept}", f"fix {Path(failing.path).name} and run `inv db.{verb}` again"
+    )
+
+
+def _pgcode(exc: BaseException) -> str | None:
+    code = getattr(getattr(exc, "orig", None) or exc, "pgcode", None)
+    return str(code) if code else None
+
+
+def env_at_fault(ws: Workspace, exc: BaseException) -> str | None:
+    """'env.py line N' when the error comes from env.py itself, not from a revision it ran."""
+    import traceback
+
+    env = (Path(ws.script.dir) / "env.py").resolve()
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == env:
+        return f"{ws.relpath(env)} line {exc.lineno}"
+    ours = [f for f in frames if Path(f.filename).resolve() == env]
+    theirs = [f for f in frames if ws.files.is_revision_file(f.filename)]
+    if not ours or theirs:
+        return None
+    return f"{ws.relpath(env)} line {ours[-1].lineno}"
 
 
 def _connection_lost(exc: Exception) -> bool:

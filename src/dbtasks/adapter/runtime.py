@@ -57,10 +57,10 @@ def run_migrations() -> None:
         _run_online(context, connection, settings, options, granted)
 
 
-def _own_grant(settings: Settings, connection: Connection) -> Grant:
+def _own_grant(settings: Settings, connection: Connection, destroy: bool = False) -> Grant:
     """dbtasks' runner hands over its grant; the plain `alembic` command, or a test suite
     driving env.py with a connection of its own, gets one from the guard for the database
-    actually connected to, under the rules of an upgrade."""
+    actually connected to: under the rules of an upgrade, or of a downgrade."""
     from dataclasses import replace
 
     from dbtasks import guard
@@ -69,7 +69,27 @@ def _own_grant(settings: Settings, connection: Connection) -> Grant:
     host, port, database = server_of(connection)
     endpoint = replace(settings.endpoint, host=host, port=port, database=database)
     on = replace(settings, endpoint=endpoint)
+    if destroy:
+        return guard.grant(on, guard.Intent.DESTROY, "undo or stamp revisions")
     return guard.grant(on, guard.Intent.MIGRATE, "run migrations")
+
+
+def _guard_steps(context: Any, settings: Settings, connection: Connection) -> None:
+    """Without dbtasks' runner (plain `alembic downgrade`, `alembic stamp`), the steps are
+    known only once Alembic has computed them: undoing or stamping history asks the guard
+    for DESTROY first, as `db.downgrade` and `db.stamp` do."""
+    from alembic.runtime.migration import StampStep
+
+    migration = context.get_context()
+    computed = migration._migrations_fn  # Alembic's step function for this command
+
+    def checked(heads: Any, ctx: Any) -> Any:
+        steps = list(computed(heads, ctx))
+        if any(isinstance(s, StampStep) or not s.is_upgrade for s in steps):
+            _own_grant(settings, connection, destroy=True)
+        return steps
+
+    migration._migrations_fn = checked
 
 
 def alembic_options(settings: Settings, version: VersionTable) -> dict[str, Any]:
@@ -170,22 +190,26 @@ def search_path_sql(connection_or_dialect: Any, schema: str) -> tuple[str, str]:
     return (f"CREATE SCHEMA IF NOT EXISTS {quoted}", f"SET search_path TO {quoted}")
 
 
-def prepare_connection(connection: Connection, schema: str, grant: Grant) -> None:
-    """Create the schema if missing and make it the default; committed, so that Alembic
-    sees no open transaction and runs each revision in a transaction of its own."""
+def prepare_connection(connection: Connection, settings: Settings, grant: Grant) -> None:
+    """Create DB_SCHEMA if missing and make it the default; a Supabase project's database
+    gets the baseline first and also sees `extensions`, as on Supabase. Committed, so that
+    Alembic sees no open transaction and runs each revision in a transaction of its own."""
     from psycopg2 import sql
 
-    from dbtasks import pg
+    from dbtasks import baseline, pg
     from dbtasks.guard import Intent
 
     grant.require(Intent.MIGRATE, connection)
-    ident = sql.Identifier(schema)
+    path = sql.SQL(", ").join(map(sql.Identifier, baseline.search_path(settings)))
+    schema = sql.Identifier(settings.schema)
     connection.commit()
     # Composed for the driver: a ":" or "%" in the name is never read as a placeholder.
     # Committed on the driver's connection, or a first revision's rollback would undo it.
     with pg.driver_cursor(connection) as cur:
-        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
-        cur.execute(sql.SQL("SET search_path TO {}").format(ident))
+        if baseline.wanted(settings):  # a Supabase project's database has it before anything
+            baseline.install(cur, grant)
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        cur.execute(sql.SQL("SET search_path TO {}").format(path))
         cur.connection.commit()
 
 
@@ -196,8 +220,10 @@ def _run_online(
     options: dict[str, Any],
     grant: Grant | None,
 ) -> None:
-    prepare_connection(connection, settings.schema, grant or _own_grant(settings, connection))
+    prepare_connection(connection, settings, grant or _own_grant(settings, connection))
     context.configure(connection=connection, **options)
+    if grant is None:
+        _guard_steps(context, settings, connection)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -144,9 +144,12 @@ def _dependencies(directory: ScriptDirectory, script: Script) -> tuple[str, ...]
 
 def revision_of(script: Script, depends_on: tuple[str, ...] = ()) -> Revision:
     match = _CREATE_DATE.search(script.module.__doc__ or "")
+    doc = (script.doc or "").strip()
     return Revision(
         id=script.revision,
-        message=(script.doc or "").strip(),
+        # One line wherever it is shown (tables, progress); JSON carries the whole text.
+        message=next((line.strip() for line in doc.splitlines() if line.strip()), ""),
+        doc=doc,
         path=script.path,
         down=_tuple(script.down_revision),
         date=match.group(1).strip()[:19] if match else "",

@@ -20,6 +20,7 @@ ENV_CUSTOM = "custom"
 @dataclass
 class Adoption:
     env_py: str
+    env_problem: str | None  # why env.py does not run, when it does not
     version_folders: list[str]
     revisions: int
     heads: list[str]
@@ -29,6 +30,10 @@ class Adoption:
     current: list[str]
     unknown: list[str]
     tables: int
+    baseline: str  # as configured
+    baseline_recommended: str
+    baseline_why: str
+    lint_from: str | None
     next_steps: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -37,11 +42,16 @@ class Adoption:
 
 class Adopt(Read[Adoption]):
     def plan(self, work: Work) -> Adoption:
+        from dbtasks.adapter.offline import check_env
+        from dbtasks.migrations import habits
+
         settings = work.settings
         version = work.version
         current = work.current(check=False)
+        expects = habits.read(Path(r.path) for r in work.graph.walk())
         found = Adoption(
             env_py=classify_env(Path(work.ws.script.dir)),
+            env_problem=check_env(work.ws),
             version_folders=[work.ws.relpath(p) for p in work.locations.folders],
             revisions=len(work.graph),
             heads=list(work.graph.heads),
@@ -51,6 +61,10 @@ class Adopt(Read[Adoption]):
             current=list(current),
             unknown=work.graph.unknown(current),
             tables=_count_tables(work.cur, settings.schema, version.table),
+            baseline=settings.baseline,
+            baseline_recommended=expects.baseline,
+            baseline_why=expects.why(),
+            lint_from=settings.lint_from,
         )
         found.next_steps = _next_steps(found)
         return found
@@ -77,6 +91,18 @@ def _count_tables(cur: Any, schema: str, version_table: str) -> int:
 
 def _next_steps(found: Adoption) -> list[str]:
     steps = []
+    if found.env_problem:
+        steps.append(f"env.py does not run: {found.env_problem}; every command runs it")
+    if found.baseline != found.baseline_recommended:
+        steps.append(
+            f"set DB_BASELINE={found.baseline_recommended} (baseline = "
+            f'"{found.baseline_recommended}" in [tool.dbtasks]): {found.baseline_why}'
+        )
+    if found.current and not found.lint_from and not found.unknown:
+        steps.append(
+            f"db.validate lints every revision; to lint only those after the ones this database "
+            f"already has, set DB_LINT_FROM={found.current[-1]}"
+        )
     if found.env_py == ENV_CUSTOM:
         steps.append(
             "env.py is custom: hand over to dbtasks' runtime (docs/adopting.md) or make sure "

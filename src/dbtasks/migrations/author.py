@@ -109,7 +109,7 @@ def write_initial(work: Work) -> None:
     from dbtasks.adapter.runtime import prepare_connection
 
     require_metadata(work.settings, "writing the initial migration")
-    prepare_connection(work.conn, work.settings.schema, work.grant)
+    prepare_connection(work.conn, work.settings, work.grant)
     files = revision_files(work.locations.folders)
     new = autogenerate(work.ws, work.conn, INITIAL_MESSAGE, files, work.grant)
     if new.path is None:

@@ -23,6 +23,7 @@ class Revision:
     merge: bool = False
     depends_on: tuple[str, ...] = ()
     branch_labels: tuple[str, ...] = ()
+    doc: str = ""  # the whole message; `message` is its first line
 
     def as_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy costs a quarter second on 500 revisions.

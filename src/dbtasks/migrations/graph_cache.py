@@ -24,7 +24,7 @@ from dbtasks.migrations.graph import Graph
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
-FORMAT = 1
+FORMAT = 2  # change when what a cached Revision holds changes
 _RACY_NS = 2_000_000_000
 
 

@@ -84,6 +84,12 @@ def _shaped(cur: Any) -> list[tuple[str, str]]:
     return [(str(row[0]), str(row[1])) for row in cur.fetchall()]
 
 
+def is_shaped(cur: Any, where: VersionTable) -> bool:
+    """Whether `where` is a table shaped like Alembic's version table (not some table a
+    setting happens to name)."""
+    return (where.schema, where.table) in _shaped(cur)
+
+
 def exists(cur: Any, where: VersionTable) -> bool:
     cur.execute("SELECT to_regclass(%s)", (where.qualified(cur),))
     return cur.fetchone()[0] is not None

@@ -242,34 +242,14 @@ def first_fatal(data: Path, name: str, offset: int) -> str | None:
     return None
 
 
-BASELINE = Path(__file__).with_name("supabase_baseline.sql")
-
-
-def install_baseline(endpoint: Endpoint, grant: Grant) -> bool:
-    """Install the Supabase baseline in template1 unless it is there; True if installed.
-
-    Databases created afterwards (DB_NAME, test and snapshot databases) inherit it. DDL in
-    template1: only the stack's own grant (every database of its server) covers it.
-    """
-    from dbtasks.guard import Intent
-
-    with pg.session(endpoint, "template1") as cur:
-        grant.require(Intent.MIGRATE, cur)
-        cur.execute("SELECT to_regprocedure('auth.jwt()') IS NOT NULL")
-        row = cur.fetchone()
-        if row and row[0]:
-            return False
-        cur.execute(BASELINE.read_text(encoding="utf-8"))
-        return True
-
-
-def ensure_database(endpoint: Endpoint, timeout: float, grant: Grant) -> HealthReport:
-    """Wait for a real query on the endpoint's database, creating it the first time."""
+def ensure_database(endpoint: Endpoint, timeout: float, grant: Grant) -> tuple[HealthReport, bool]:
+    """Wait for a real query on the endpoint's database, creating it the first time; True
+    when it was created now."""
     try:
-        return wait_healthy(endpoint, timeout)
+        return wait_healthy(endpoint, timeout), False
     except HealthError as exc:
         if exc.reason != DB_MISSING:
             raise
     with pg.maintenance(endpoint) as cur:
         pg.create_database_if_missing(cur, endpoint.database, grant)
-    return wait_healthy(endpoint, timeout)
+    return wait_healthy(endpoint, timeout), True

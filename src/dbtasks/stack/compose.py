@@ -170,7 +170,7 @@ class ComposeStack:
         try:
             wait_healthy(replace(ep, database="postgres"), timeout, attempt=attempt)
             granted = guard.stack(self.settings, Intent.MIGRATE, "start the compose stack")
-            return cluster.ensure_database(ep, timeout, granted)
+            return cluster.ensure_database(ep, timeout, granted)[0]
         except HealthError as exc:
             if exc.reason == AUTH_FAILED:
                 raise StackError(

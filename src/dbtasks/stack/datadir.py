@@ -173,6 +173,12 @@ def check_removable(data: Path, project_root: Path) -> Kind:
     return kind
 
 
+def is_own_folder(data: Path, project_root: Path) -> bool:
+    """Inside the project's `.dbtasks` folder, which dbtasks makes and nothing else uses."""
+    own = Path(os.path.realpath(project_root)) / ".dbtasks"
+    return Path(os.path.realpath(data)).is_relative_to(own)
+
+
 def check_usable(data: Path, project_root: Path) -> None:
     """Refuse (exit 4) to make a cluster in a place that is never a data directory: `up`
     would take it over (chown it to the server account, chmod it 0700)."""

@@ -14,8 +14,8 @@ import shutil
 import tempfile
 from typing import TYPE_CHECKING
 
-from dbtasks import guard, shell
-from dbtasks.errors import ConfigError, HealthError, StackError
+from dbtasks import baseline, guard, shell
+from dbtasks.errors import ConfigError, HealthError, Refused, StackError
 from dbtasks.guard import Intent
 from dbtasks.health import HealthReport, probe
 from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult, cluster, datadir
@@ -69,16 +69,12 @@ class NativeStack:
                 console.step(f"adopted the cluster in {self.data}: an older dbtasks created it")
             granted = guard.stack(self.settings, Intent.MIGRATE, "start the native stack")
             if self._running():
-                return self._already_running(granted)
+                return self._already_running(granted, console)
             binaries = self.binaries()
             with console.spinner("starting Postgres"):
                 self._initialize(binaries, kind, console)
                 self._start(binaries, console)
-                if cluster.install_baseline(self.settings.endpoint, granted):
-                    console.step(
-                        "installed the Supabase baseline (roles, auth, extensions) in template1"
-                    )
-                report = self._ensure_database(granted)
+                report = self._ensure_database(granted, console, cold=True)
         port = self.settings.endpoint.port
         return UpResult(True, f"started on port {port} (PostgreSQL {report.server_version})")
 
@@ -99,8 +95,8 @@ class NativeStack:
             f"on {port}",
         )
 
-    def _already_running(self, granted: Grant) -> UpResult:
-        report = self._ensure_database(granted)
+    def _already_running(self, granted: Grant, console: Console) -> UpResult:
+        report = self._ensure_database(granted, console)
         return UpResult(
             False,
             f"already running on port {self.settings.endpoint.port} "
@@ -195,6 +191,14 @@ class NativeStack:
                 f"DB_DATA_DIR={str(self.data)!r} holds a Postgres cluster dbtasks did not create",
                 "choose another path: dbtasks starts and deletes only its own clusters",
             )
+        if kind is Kind.EMPTY and not datadir.is_own_folder(self.data, self.settings.project_root):
+            # Taking it over hands it to the server account (chown, 0700): an empty
+            # directory dbtasks did not make may be anything, a folder on root's PATH too.
+            raise Refused(
+                f"DB_DATA_DIR={str(self.data)!r} exists already: dbtasks makes its data "
+                "directory itself and takes over none it did not make",
+                "point DB_DATA_DIR at a path that does not exist yet (or remove the empty one)",
+            )
         return kind
 
     def _account(self) -> pwd.struct_passwd | None:
@@ -287,10 +291,18 @@ class NativeStack:
             reason = cluster.first_fatal(self.data, LOG_NAME, offset) or _last_line(result.stderr)
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")
 
-    def _ensure_database(self, granted: Grant) -> HealthReport:
-        return cluster.ensure_database(
-            self.settings.endpoint, self.settings.health_timeout, granted
-        )
+    def _ensure_database(
+        self, granted: Grant, console: Console, cold: bool = False
+    ) -> HealthReport:
+        """The configured database answers (created the first time); a Supabase project's
+        gets the baseline when created, and is checked for it at a cold start."""
+        ep = self.settings.endpoint
+        report, created = cluster.ensure_database(ep, self.settings.health_timeout, granted)
+        if (created or cold) and baseline.ensure_in(self.settings, ep.database, granted):
+            console.step(
+                f"installed the Supabase baseline (roles, auth, extensions) in {ep.database}"
+            )
+        return report
 
 
 def _stale(info: cluster.PidFile) -> str:

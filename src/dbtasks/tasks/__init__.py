@@ -9,7 +9,9 @@ from __future__ import annotations
 from invoke.collection import Collection
 
 from dbtasks.tasks import bench, db, dev, stack
+from dbtasks.tasks._boundary import suggest_task_names
 
 namespace = Collection(dev.test, dev.lint, dev.fmt, bench.bench)
 namespace.add_collection(db.namespace)
 namespace.add_collection(stack.namespace)
+suggest_task_names()

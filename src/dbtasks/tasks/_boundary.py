@@ -7,6 +7,7 @@ logging and the target rules load when a task runs, never during `inv --list`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -61,7 +62,11 @@ def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
     started = time.perf_counter()
     code = ExitCode.OK
     try:
-        yield run
+        # The console keeps the real stdout; whatever the project's own code prints (a
+        # revision's print(), env.py, a seed callable) goes to stderr, so that `--json`
+        # and `--sql` stay readable by machines.
+        with contextlib.redirect_stdout(sys.stderr):
+            yield run
     except DbTasksError as exc:
         code = exc.exit_code
         raise _exit(run, exc.render(), code, exc) from None
@@ -92,9 +97,10 @@ def _task_name() -> str:
 
 def _exit(run: Run, message: str, code: int, exc: BaseException) -> Exit:
     from dbtasks import log
+    from dbtasks.console import printable
     from dbtasks.target import redact
 
-    text = redact(f"error: {message}", run.console.secrets)
+    text = printable(redact(f"error: {message}", run.console.secrets))
     log.event(logger, "task.error", text, logging.ERROR, exit_code=int(code), exc_info=exc)
     return Exit(text, int(code))
 
@@ -107,3 +113,37 @@ def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     lines = str(original).strip().splitlines()
     return lines[0] if lines else type(original).__name__
+
+
+def suggest_task_names() -> None:
+    """`inv db.upgrad` names the task it probably meant. Invoke reports an unknown task
+    name itself, before any task runs, so its parse step is wrapped (once per process):
+    the message gains "did you mean ...?", and nothing else changes."""
+    from invoke.exceptions import ParseError
+    from invoke.program import Program
+
+    parse: Any = Program.parse_tasks
+    if getattr(parse, "_dbtasks", False):
+        return
+
+    def parse_tasks(self: Any) -> None:
+        try:
+            parse(self)
+        except ParseError as exc:
+            raise ParseError(_with_suggestion(str(exc), self.collection.task_names)) from None
+
+    parse_tasks._dbtasks = True  # type: ignore[attr-defined]
+    Program.parse_tasks = parse_tasks  # type: ignore[method-assign]
+
+
+def _with_suggestion(message: str, names: dict[str, list[str]]) -> str:
+    import difflib
+    import re
+
+    unknown = re.fullmatch(r"No idea what '(.+)' is!", message)
+    if unknown is None:
+        return message
+    known = [*names, *(alias for aliases in names.values() for alias in aliases)]
+    close = difflib.get_close_matches(unknown.group(1), known, 1, 0.6)
+    hint = f"did you mean {close[0]}?" if close else "see `inv --list`"
+    return f"{message} ({hint})"

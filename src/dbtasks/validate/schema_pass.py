@@ -81,7 +81,7 @@ def upward(
     """Apply `order` one revision at a time, recording what the other checks need."""
     from dbtasks.adapter.runtime import prepare_connection
 
-    prepare_connection(connection, ws.settings.schema, grant)  # as every run does, before any
+    prepare_connection(connection, ws.settings, grant)  # as every run does, before any
     found = Pass()
     for revision in order:
         if shapes:

@@ -123,6 +123,7 @@ def _own_cluster(settings: Settings, console: Console) -> Iterator[Scratch]:
         "DB_SCHEMA": settings.schema,
         "DB_DATA_DIR": str(root / "pgdata"),
         "DB_BACKEND": "native",
+        "DB_BASELINE": settings.baseline,
     }
     if settings.pg_bindir:
         environ["DB_PG_BINDIR"] = str(settings.pg_bindir)

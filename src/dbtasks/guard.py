@@ -25,6 +25,7 @@ server the rules refuse.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -216,7 +217,10 @@ def confirm(
         )
     console.line(f"This will {action}.", style="bold yellow")
     try:
-        answer = ask("Continue? [y/N] ")
+        # The prompt goes where the console writes (the task's stdout is the project's
+        # code's stderr while a task runs).
+        with contextlib.redirect_stdout(console.out):
+            answer = ask("Continue? [y/N] ")
     except EOFError:  # Ctrl-D at the prompt is a "no"
         answer = ""
         console.line()

@@ -12,10 +12,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dbtasks import log
 from dbtasks.errors import ConfigError, HealthError
 from dbtasks.target import Endpoint
+
+if TYPE_CHECKING:
+    from dbtasks.settings import Settings
 
 REFUSED = "connection refused"
 AUTH_FAILED = "authentication failed"
@@ -149,8 +153,7 @@ def _error(endpoint: Endpoint, reason: str, detail: str) -> HealthError:
         return HealthError(
             f"authentication failed for user {endpoint.user!r} at {where}",
             reason,
-            f"check {names['credentials']} (a native cluster keeps the password it was "
-            "created with: `inv stack.down --destroy` recreates it)",
+            f"check {names['credentials']}",
         )
     if reason == DB_MISSING:
         return HealthError(
@@ -188,3 +191,34 @@ def _settings_named(endpoint: Endpoint) -> dict[str, str]:
 def _last_line(detail: str, default: str) -> str:
     lines = [line.strip() for line in detail.strip().splitlines() if line.strip()]
     return lines[-1] if lines else default
+
+
+def auth_hint(settings: Settings) -> str:
+    """What to check after a refused password: where the one used came from, the password
+    a dbtasks cluster was made with, and whether the port is that cluster's at all."""
+    from dbtasks import passwords
+    from dbtasks.stack import capabilities_of, cluster
+
+    ep = settings.endpoint
+    source = settings.sources.get("password", "default")
+    if ep.source == "DATABASE_URL":
+        used = f"the password in DATABASE_URL (from {settings.sources.get('database_url')})"
+    elif source == "default":
+        used = "the generated password in .dbtasks/password"
+    else:
+        used = f"DB_PASS (from {source})"
+    notes = [f"check {used}"]
+    caps = capabilities_of(settings.backend)
+    if caps.local_cluster and cluster.running(settings.data_dir) is None:
+        notes.append(
+            f"port {ep.port} is not this project's cluster (DB_DATA_DIR={settings.data_dir} "
+            "is not running): another project's server answers there"
+        )
+    elif caps.owns_server and source != "default":
+        kept = passwords.password_file(settings.project_root)
+        if kept.is_file():
+            notes.append(
+                f"this project's cluster may have been made with the password in {kept} "
+                "(`inv stack.status --show-password`); unset DB_PASS to use it"
+            )
+    return "; ".join(notes)

@@ -43,6 +43,7 @@ KEYS = (
     Key("password", "DB_PASS", None, parse.secret),
     Key("schema", "DB_SCHEMA", "mindmirror", parse.identifier),
     Key("database_url", "DATABASE_URL", None, parse.optional(parse.text)),
+    Key("alembic_config", "DB_ALEMBIC_CONFIG", None, parse.optional(parse.text)),
     Key("version_table", "DB_VERSION_TABLE", "alembic_version", parse.identifier),
     Key("version_schema", "DB_VERSION_SCHEMA", None, parse.optional(parse.identifier)),
     Key("backend", "DB_BACKEND", "auto", parse.backend),

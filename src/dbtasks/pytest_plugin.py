@@ -115,18 +115,24 @@ def dbtasks_templates(
         space = guard.scratch_space(dbtasks_settings, action, parent=granted)
         stack = ensure_ready(dbtasks_settings, console)
         templates = Templates(Work(dbtasks_settings, console, stack, granted), space)
-    except DbTasksError as exc:
-        pytest.exit(f"dbtasks: {_for_pytest(exc)}", returncode=int(exc.exit_code))
-    except psycopg2.Error as exc:  # the server refused something: its words, masked
-        from dbtasks.target import redact
-
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        secrets = [dbtasks_settings.endpoint.password]
-        pytest.exit(f"dbtasks: the database reported an error: {redact(first, secrets)}", 1)
+    except (DbTasksError, psycopg2.Error) as exc:
+        _stop_session(exc, dbtasks_settings)
     try:
         yield templates
     finally:
         templates.close()
+
+
+def _stop_session(exc: Exception, settings: Settings) -> None:
+    """The whole session stops, with one line: the guard's or the server's words, masked."""
+    from dbtasks.errors import DbTasksError
+    from dbtasks.target import redact
+
+    if isinstance(exc, DbTasksError):
+        pytest.exit(f"dbtasks: {_for_pytest(exc)}", returncode=int(exc.exit_code))
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    line = redact(f"dbtasks: the database reported an error: {first}", [settings.endpoint.password])
+    pytest.exit(line, returncode=1)
 
 
 def _for_pytest(exc: Exception) -> str:
@@ -146,9 +152,16 @@ def dbtasks_database(
     request: pytest.FixtureRequest, dbtasks_settings: Settings, dbtasks_templates: Templates
 ) -> Iterator[Settings]:
     """Settings for a fresh database of this test's own, at head, dropped afterwards."""
+    import psycopg2
+
+    from dbtasks.errors import DbTasksError
+
     marker = request.node.get_closest_marker("dbtasks")
     seed: Any = marker.kwargs.get("seed", True) if marker else True
-    database = dbtasks_templates.clone(bool(seed))
+    try:
+        database = dbtasks_templates.clone(bool(seed))
+    except (DbTasksError, psycopg2.Error) as exc:  # the first test builds the template
+        _stop_session(exc, dbtasks_settings)
     try:
         yield replace(
             dbtasks_settings, endpoint=replace(dbtasks_settings.endpoint, database=database)

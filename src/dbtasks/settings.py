@@ -38,6 +38,7 @@ class Settings:
 
     endpoint: Endpoint
     schema: str
+    alembic_config: Path  # the ini file (it may not exist: [tool.alembic] may be all)
     version_table: str
     version_schema: str | None  # None: DB_SCHEMA, or where an adopted database keeps it
     backend: str
@@ -110,6 +111,13 @@ def _native_user(configured: str | None) -> str | None:
         "running as root and no 'postgres' or 'nobody' user exists",
         "set DB_NATIVE_USER to an unprivileged user",
     )
+
+
+def _alembic_ini(root: Path, raw: str | None, environ: Mapping[str, str]) -> Path:
+    """DB_ALEMBIC_CONFIG, else Alembic's own ALEMBIC_CONFIG (what `alembic -c` would be),
+    else alembic.ini; relative to the project root."""
+    path = Path(raw or environ.get("ALEMBIC_CONFIG") or "alembic.ini").expanduser()
+    return path if path.is_absolute() else root / path
 
 
 def _log_file(root: Path, raw: str | None) -> Path | None:
@@ -210,6 +218,7 @@ def load_settings(
     return Settings(
         endpoint=endpoint,
         schema=v["schema"],
+        alembic_config=_alembic_ini(root, v["alembic_config"], environ),
         version_table=v["version_table"],
         version_schema=v["version_schema"],
         backend=backend,

@@ -76,16 +76,22 @@ class Work:
     @cached_property
     def version(self) -> VersionTable:
         """Where the database keeps its history (found once per command)."""
+        from dbtasks.adapter.workspace import VERSION_KEY
         from dbtasks.migrations.version_table import locate
 
-        return locate(self.cur, self.settings)
+        found = locate(self.cur, self.settings)
+        if "ws" in self.__dict__:  # revisions run with the table found, not the configured
+            self.ws.config.attributes[VERSION_KEY] = found
+        return found
 
     @cached_property
     def ws(self) -> Workspace:
+        """The revisions, read once; a database is not needed to read them."""
         from dbtasks.adapter.workspace import Workspace
         from dbtasks.migrations import graph_cache
 
-        ws = Workspace.open(self.settings, output=self.console.out, version=self.version)
+        version = self.__dict__.get("version")
+        ws = Workspace.open(self.settings, output=self.console.out, version=version)
         if self.cached is None:  # a valid cache already says what was just read
             graph_cache.save(self.settings, ws.graph, ws.state)
         return ws
@@ -124,6 +130,19 @@ class Work:
                 "check out the code that has it, or reset the database",
             )
         return current
+
+    def current_if_answering(self, check: bool = False) -> tuple[str, ...] | None:
+        """The current revisions, or None (and a warning) when the database does not answer:
+        the history is the revision files', which need no database."""
+        from dbtasks.errors import HealthError
+        from dbtasks.health import probe
+
+        try:
+            probe(self.settings.endpoint)
+        except HealthError as exc:
+            self.console.warn(f"{exc.message}: showing the revision files only")
+            return None
+        return self.current(check)
 
     def lock(self) -> Any:
         from dbtasks.migrations.lock import migration_lock

@@ -153,7 +153,7 @@ def test_upgrade_applies_pending_migrations(project: ScratchProject) -> None:
     assert final is not None and final.current == ("r003",)
     assert {"t001", "t002", "t003"} <= tables(project)
     lines = out.getvalue().splitlines()
-    assert [line.split()[0] for line in lines if line.startswith("[")] == [
+    assert [line.split()[1] for line in lines if line.startswith("✓ [")] == [
         "[1/3]",
         "[2/3]",
         "[3/3]",

@@ -247,3 +247,52 @@ def test_validate_through_the_pooler_is_refused_without_connecting(tmp_path: Pat
     report = json.loads(result.stdout)
     assert result.returncode == 4 and report["checks"][0]["level"] == "refused", result.stderr
     assert "transaction pooler" in report["checks"][0]["error"]
+
+
+def test_a_reset_drops_only_a_table_shaped_like_a_version_table(
+    mindmirror: ScratchProject,
+) -> None:
+    """DB_VERSION_TABLE naming a table of the user's (here a users table in schema keep)
+    is never dropped with the schema under reset."""
+    settings = mindmirror.settings(DB_BACKEND="external")
+    execute(Prepare(), settings, Captured())
+    query(
+        settings,
+        "CREATE SCHEMA keep; CREATE TABLE keep.users (id int); INSERT INTO keep.users VALUES (1)",
+    )
+    odd = mindmirror.settings(
+        DB_BACKEND="external", DB_VERSION_SCHEMA="keep", DB_VERSION_TABLE="users"
+    )
+    with pytest.raises(Refused) as info:
+        reset(odd, Captured(), ResetOptions(yes=True))
+    assert "not an Alembic version table" in info.value.message
+    assert query(settings, "SELECT count(*) FROM keep.users") == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("command", [("downgrade", "base"), ("stamp", "base")])
+def test_plain_alembic_downgrade_and_stamp_meet_the_guard(
+    tmp_path: Path, cluster: Settings, command: tuple[str, str]
+) -> None:
+    """Through dbtasks' runtime, the plain `alembic` command is refused what
+    `db.downgrade` and `db.stamp` would be refused: here, production."""
+    import subprocess
+    import sys
+
+    project = make_project(tmp_path, cluster)
+    write_chain(project.versions, 2)
+    create_database(cluster, project.env["DB_NAME"])
+    execute(Prepare(), project.settings(), Captured())
+    alembic = [sys.executable, "-m", "alembic", *command]
+    result = subprocess.run(
+        alembic,
+        cwd=project.root,
+        env=project.inv_env(DB_ENV="production"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "production" in result.stderr, result.stderr
+    assert query(project.settings(), "SELECT version_num FROM app.alembic_version") == "r002"
+    ok = subprocess.run(alembic, cwd=project.root, env=project.inv_env(), check=False)
+    assert ok.returncode == 0  # the same on a local development database is allowed

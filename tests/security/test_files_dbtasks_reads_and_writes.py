@@ -172,3 +172,25 @@ def test_a_garbage_pid_file_reads_as_none(tmp_path: Path, line4: str) -> None:
     assert found is None or found.port is None
     (data / cluster.PIDFILE).write_text(f"{'9' * 5000}\n")
     assert cluster.read_pidfile(data) is None
+
+
+def test_up_takes_over_no_existing_directory_it_did_not_make(tmp_path: Path) -> None:
+    """An empty directory may be anything (a folder on root's PATH): handing it to the
+    server account would let that account plant what root later runs."""
+    elsewhere = tmp_path / "sbin"
+    elsewhere.mkdir(mode=0o755)
+    settings = project(tmp_path, DB_DATA_DIR=str(elsewhere))
+    before = elsewhere.stat()
+    with pytest.raises(Refused) as info:
+        NativeStack(settings).up(Console())
+    assert "exists already" in info.value.message
+    after = elsewhere.stat()
+    assert (after.st_uid, after.st_mode) == (before.st_uid, before.st_mode)
+
+
+def test_the_server_log_is_shown_without_terminal_controls(tmp_path: Path) -> None:
+    """An unauthenticated client chooses what a FATAL line of the log says."""
+    from dbtasks.console import printable
+
+    shown = printable("FATAL:  password authentication failed for user \x1b]0;pwned\x07x")
+    assert "\x1b" not in shown and "\\x1b" in shown and "\x07" not in shown

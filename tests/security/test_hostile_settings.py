@@ -117,3 +117,78 @@ def test_a_schema_name_with_placeholders_stays_a_name(
     finally:
         conn.close()
     assert count == 3 and who.startswith("ops%(revision)s:x")
+
+
+@pytest.mark.parametrize("backend", ["native", "compose"])
+def test_a_stack_dbtasks_runs_needs_a_loopback_host(tmp_path: Path, backend: str) -> None:
+    """Its bootstrap (the baseline, the database it creates) must never reach a server
+    that only pretends to be ours: a native or compose backend with another host is bad
+    input, whatever the host resolves to."""
+    env = {"DB_BACKEND": backend, "DB_HOST": "db.prod.example.invalid", "DB_PASS": SECRET}
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ=env, root=tmp_path)
+    assert "this machine only" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["production", "PROD", "prd", "live", "production-eu", "prod_us", "Production1", "prod\u200b"],
+)
+def test_every_spelling_of_production_is_production(tmp_path: Path, label: str) -> None:
+    settings = load_settings(environ={"DB_ENV": label, "DB_PASS": SECRET}, root=tmp_path)
+    assert settings.is_production
+
+
+@pytest.mark.parametrize("label", ["development", "staging", "test", "ci", "preview"])
+def test_other_labels_are_not_production(tmp_path: Path, label: str) -> None:
+    settings = load_settings(environ={"DB_ENV": label, "DB_PASS": SECRET}, root=tmp_path)
+    assert not settings.is_production
+
+
+def test_the_version_table_cannot_be_placed_in_a_managed_schema(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"DB_VERSION_SCHEMA": "auth", "DB_PASS": SECRET}, root=tmp_path)
+    assert "DB_VERSION_SCHEMA" in info.value.message
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DATABASE_URL": "postgresql://u:pw-secret-1@127.0.0.1:54396/app?application_name=x"},
+        {"DATABASE_URL": "host=127.0.0.1 port=54396 dbname=app application_name=x"},
+        {"DB_SEED_CALLABLE": ".relative:thing"},
+    ],
+    ids=["url application_name", "key=value application_name", "relative seed callable"],
+)
+def test_more_hostile_input_is_one_line(tmp_path: Path, env: dict[str, str]) -> None:
+    root = tasks_project(tmp_path)
+    (root / "seeds").mkdir()
+    task = "db.seed" if "DB_SEED_CALLABLE" in env else "db.status"
+    result = inv(root, task, env=clean_environ(DB_PORT="54396", **env))
+    assert "Traceback" not in result.stderr and result.returncode in (1, 2), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "pw-secret-1" not in result.stderr
+
+
+@pytest.mark.e2e
+def test_bytes_that_are_not_utf8_are_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = tasks_project(tmp_path)
+    env = {k.encode(): v.encode() for k, v in clean_environ(DB_PORT="54395").items()}
+    env[b"DB_PASS"] = b"caf\xe9-secret"
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "db.status"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    err = result.stderr.decode(errors="replace")
+    assert result.returncode == 2 and "Traceback" not in err and "UTF-8" in err, err
+    (root / "pyproject.toml").write_bytes(b"[tool.dbtasks]\nschema = 'caf\xe9'\n")
+    again = inv(root, "db.status", env=clean_environ(DB_PORT="54395"))
+    assert again.returncode == 2 and "UTF-8" in again.stderr, again.stderr

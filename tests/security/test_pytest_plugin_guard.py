@@ -147,3 +147,31 @@ def test_remote_target_with_permission_builds_a_seeded_template(
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--dbtasks-allow-remote"]
     result = pytester.run(*command, timeout=180)
     assert result.ret == 0, result.stdout.str()
+
+
+def test_a_server_refusal_is_one_masked_line_even_with_locals_shown(
+    pytester: pytest.Pytester, cluster: Settings, tmp_path: Path
+) -> None:
+    """A role that may not create databases: the plugin stops the session with the
+    server's words, and no frame's locals (pytest -l) show the password."""
+    role, secret = f"plugrole_{uuid.uuid4().hex[:8]}", "Tester-Passw0rd-QQ"
+    conn = psycopg2.connect(**cluster.endpoint.connect_kwargs("postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE ROLE {role} LOGIN PASSWORD %s", (secret,))
+    conn.close()
+    project = make_project(tmp_path / "project", cluster)
+    write_chain(project.versions, 1)
+    env = {
+        **project.env,
+        "DB_BACKEND": "external",
+        "DB_USER": role,
+        "DB_PASS": secret,
+        "DB_NAME": "postgres",
+    }
+    pytester.makeconftest(CONFTEST.format(env=env, root=str(project.root)))
+    pytester.makepyfile(test_inner=INNER_TEST)
+    result = pytester.run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-l")
+    text = result.stdout.str() + result.stderr.str()
+    assert result.ret != 0 and secret not in text, text
+    assert "dbtasks:" in text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dbtasks.console import Console
-from dbtasks.errors import ExitCode, Refused
+from dbtasks.errors import ConfigError, ExitCode, Refused
 from dbtasks.guard import authorize, is_hosted_supabase
 from dbtasks.settings import Settings, load_settings
 
@@ -46,6 +46,11 @@ def test_matrix(
     answer: str,
     allow_remote: bool,
 ) -> None:
+    if backend != "external" and host != "loopback":
+        # A stack dbtasks runs listens on this machine only: such a target is bad input.
+        with pytest.raises(ConfigError):
+            settings_for(tmp_path, HOSTS[host], backend)
+        return
     settings = settings_for(tmp_path, HOSTS[host], backend)
     asked: list[str] = []
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbtasks.adapter.enums import add_enum_statements, add_enum_values
 from dbtasks.adapter.errors import resolving
+from dbtasks.adapter.safe_ops import concurrent_indexes
 from dbtasks.adapter.workspace import CONNECTION_KEY, GRANT_KEY
 from dbtasks.errors import ConfigError, DbTasksError
 
@@ -53,6 +54,7 @@ class NewRevision:
     path: str | None
     operations: list[str] = field(default_factory=list)
     joins: tuple[str, ...] = ()  # the heads a merge revision joins
+    warnings: list[str] = field(default_factory=list)  # what may lose data or mislead
 
 
 def autogenerate(
@@ -63,17 +65,19 @@ def autogenerate(
     from alembic import command
 
     files_allowed(ws, files)
-    found: dict[str, Any] = {}
+    found: dict[str, Any] = {"warnings": []}
 
     def process(context: Any, revision: Any, directives: list[Any]) -> None:
         if not directives:
             return
         script = directives[0]
-        add_enum_values(context, script, context.opts["target_metadata"])
+        found["warnings"] += add_enum_values(context, script, context.opts["target_metadata"])
         if script.upgrade_ops.is_empty():
             directives[:] = []
             return
         add_enum_statements(context, script)
+        found["warnings"] += losses(script.upgrade_ops)
+        concurrent_indexes(script)
         found["ops"] = script.upgrade_ops
 
     ws.config.attributes[CONNECTION_KEY] = connection
@@ -91,8 +95,45 @@ def autogenerate(
         ws.config.attributes.pop(GRANT_KEY, None)
     script = written[0] if isinstance(written, list) and written else written
     if not script or isinstance(script, list):
-        return NewRevision(None, None)
-    return _written(ws, script, summarize(found.get("ops")), files)
+        return NewRevision(None, None, warnings=found["warnings"])
+    new = _written(ws, script, summarize(found.get("ops")), files)
+    return NewRevision(new.id, new.path, new.operations, warnings=found["warnings"])
+
+
+def losses(upgrade_ops: Any) -> list[str]:
+    """Warnings for what the upgrade throws away: dropped tables and columns, and a column
+    dropped beside one added to the same table, which is likely a rename (autogenerate
+    cannot tell one from the other)."""
+    from alembic.operations import ops
+
+    found = []
+    for op in upgrade_ops.ops:
+        if isinstance(op, ops.DropTableOp):
+            found.append(f"drops table {op.table_name} and every row in it")
+        if not isinstance(op, ops.ModifyTableOps):
+            continue
+        added = [o.column for o in op.ops if isinstance(o, ops.AddColumnOp)]
+        for dropped in (o for o in op.ops if isinstance(o, ops.DropColumnOp)):
+            column, table = dropped.column_name, op.table_name
+            alike = [a.name for a in added if _same_type(a, dropped)]
+            rename = (
+                f": if it was renamed to {alike[0]}, write op.alter_column({table!r}, "
+                f"{column!r}, new_column_name={alike[0]!r}) instead, which keeps the data"
+                if alike
+                else ""
+            )
+            found.append(f"drops column {table}.{column} and its data{rename}")
+    return found
+
+
+def _same_type(added: Any, dropped: Any) -> bool:
+    """The dropped column's reflected type and the added one's are of a kind (VARCHAR and
+    String are): a rename, not a replacement, is likely."""
+    old = getattr(dropped, "_reverse", None)
+    old_type = getattr(getattr(old, "column", None), "type", None)
+    if old_type is None:
+        return True
+    return bool(old_type._type_affinity is added.type._type_affinity)
 
 
 def empty_revision(ws: Workspace, message: str, files: FileGrant) -> NewRevision:
@@ -136,10 +177,12 @@ def files_allowed(ws: Workspace, files: FileGrant) -> None:
 def _no_broken_file(ws: Workspace, files: FileGrant) -> Iterator[None]:
     """Alembic imports the file it just wrote: when that fails, the file is removed (a
     broken revision file would stop every later command) and the error is ours."""
+    from alembic.util import CommandError
+
     before = set(ws.state.where.files())
     try:
         yield
-    except DbTasksError:
+    except (DbTasksError, CommandError):  # not a broken file: Alembic's own refusal
         raise
     except Exception as exc:
         for path in set(ws.state.where.files()) - before:

@@ -98,17 +98,42 @@ def model_enums(metadata: Any) -> dict[str, list[str]]:
     return found
 
 
-def add_enum_values(context: Any, script: Any, metadata: Any) -> None:
+def add_enum_values(context: Any, script: Any, metadata: Any) -> list[str]:
     """Values the models add to an existing enum type, which autogenerate misses: an
     `ALTER TYPE ... ADD VALUE` in an autocommit block (the value cannot be used in the
-    transaction that adds it), and a downgrade that rebuilds the type without them."""
+    transaction that adds it), and a downgrade that rebuilds the type without them.
+    Returns warnings for values the database has and the models do not: Postgres cannot
+    drop an enum value, and a renamed value is not an added one."""
     existing = _existing_labels(context)
+    warnings = []
     for name, values in model_enums(metadata).items():
         added = [v for v in values if name in existing and v not in existing[name]]
         if added:
             _register()
             script.upgrade_ops.ops.append(AddEnumValues(name, added))
             script.downgrade_ops.ops.insert(0, RebuildEnum(name, existing[name]))
+        removed = [v for v in existing.get(name, []) if v not in values]
+        if removed:
+            warnings.append(removed_values(name, removed, added))
+    return warnings
+
+
+def removed_values(name: str, removed: list[str], added: list[str]) -> str:
+    """The warning for enum values the database has and the models do not."""
+    values = ", ".join(map(repr, removed))
+    if len(removed) == 1 and len(added) == 1:
+        rename = (
+            f"; if {removed[0]!r} was renamed, write "
+            f'op.execute("ALTER TYPE {_quote(name)} RENAME VALUE {_literal(removed[0])} TO '
+            f'{_literal(added[0])}") instead of adding {added[0]!r}'
+        )
+    else:
+        rename = ""
+    return (
+        f"enum {name}: the database has {values}, which the models do not; autogenerate "
+        f"writes nothing for it (Postgres cannot drop an enum value: rebuild the type in a "
+        f"revision of your own){rename}"
+    )
 
 
 def _existing_labels(context: Any) -> dict[str, list[str]]:
@@ -153,27 +178,43 @@ class RebuildEnum(ops.MigrateOperation):
 _REBUILD = (
     "ALTER TYPE {q} RENAME TO {old}",
     "CREATE TYPE {q} AS ENUM ({labels})",
+    # The type names appear once each, on short lines: the statement stays within any
+    # line limit whatever the names.
     """\
 DO $$
-DECLARE c record;
+DECLARE
+    c record;
+    old_type regtype := '{old}';
+    new_type text := '{q}';
 BEGIN
     FOR c IN SELECT a.attrelid::regclass AS tbl, a.attname AS col,
                     pg_get_expr(d.adbin, d.adrelid) AS def
              FROM pg_attribute a
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-             WHERE a.atttypid = '{old}'::regtype AND NOT a.attisdropped
+             WHERE a.atttypid = old_type AND NOT a.attisdropped
     LOOP
         EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', c.tbl, c.col);
-        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE {q} USING %I::text::{q}',
-                       c.tbl, c.col, c.col);
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE %s USING %I::text::%s',
+                       c.tbl, c.col, new_type, c.col, new_type);
         IF c.def IS NOT NULL THEN
             EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', c.tbl, c.col,
-                           replace(c.def, '{old}', '{q}'));
+                           replace(c.def, old_type::text, new_type));
         END IF;
     END LOOP;
 END $$""",
     "DROP TYPE {old}",
 )
+
+
+def _execute(statement: str) -> str:
+    """`op.execute(...)` for one statement, in lines a formatter and a line limit accept: a
+    long statement becomes a triple-quoted string (none of ours holds three quotes)."""
+    one_line = f"op.execute({statement!r})"
+    if len(one_line) <= 90 and "\n" not in statement:
+        return one_line
+    body = statement.replace("\\", "\\\\")
+    return f'op.execute(\n    """\n{body}\n"""\n)'
+
 
 _registered = False
 
@@ -203,6 +244,6 @@ def _register() -> None:
             "old": _quote(f"{op.name}__old"),
             "labels": ", ".join(map(_literal, op.values)),
         }
-        return [f"op.execute({statement.format(**names)!r})" for statement in _REBUILD]
+        return [_execute(statement.format(**names)) for statement in _REBUILD]
 
     _registered = True

@@ -71,7 +71,7 @@ def _ours(ws: Workspace, scripts: list[Script]) -> list[Revision]:
 def upgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list[Revision]:
     """The revisions an upgrade from `current` to `target` applies, in order."""
     target = _labelled(ws, named(target))
-    with _strict(ws):
+    with _unambiguous(ws, current, target, upgrade=True), _strict(ws):
         walked = list(ws.script.iterate_revisions(target, current, implicit_base=True))
     return _ours(ws, list(reversed(walked)))
 
@@ -81,9 +81,35 @@ def downgrade_plan(ws: Workspace, current: tuple[str, ...], target: str) -> list
     target = _labelled(ws, named(target))
     if not current:
         return []
-    with _strict(ws):
+    with _unambiguous(ws, current, target, upgrade=False), _strict(ws):
         walked = list(ws.script.iterate_revisions(current, target, select_for_downgrade=True))
     return _ours(ws, walked)
+
+
+@contextmanager
+def _unambiguous(
+    ws: Workspace, current: tuple[str, ...], target: str, upgrade: bool
+) -> Iterator[None]:
+    """A relative step (+1, -2) where the history forks: name the candidates, and the
+    command for each, instead of Alembic's "Ambiguous walk"."""
+    try:
+        yield
+    except RevisionError as exc:
+        if "mbiguous" not in exc.message or not target.lstrip().startswith(("+", "-")):
+            raise
+        graph = ws.graph
+        near = (
+            [c for rev in current or ("",) for c in (graph.children(rev) if rev else graph.roots())]
+            if upgrade
+            else [p for rev in current for p in graph.get(rev).down]
+        )
+        verb = "upgrade" if upgrade else "downgrade"
+        where = ", ".join(current) or "base"
+        commands = " or ".join(f"`inv db.{verb} {'-r ' if upgrade else ''}{c}`" for c in near)
+        raise RevisionError(
+            f"{target!r} from {where} is ambiguous: the history forks there ({', '.join(near)})",
+            f"name the revision: {commands}",
+        ) from None
 
 
 def history(ws: Workspace, rng: str | None) -> list[Revision]:

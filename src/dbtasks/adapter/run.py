@@ -47,6 +47,7 @@ class MigrationFailed(DbTasksError):
 
     revision: Revision | None = None  # the one that failed, when known
     seconds: float = 0.0  # how long it ran
+    reason: str | None = None  # the error alone, for a report that names the revision itself
 
 
 class Interrupted(MigrationFailed):
@@ -242,16 +243,20 @@ def _failure(
     )
     blamed = baseline.blame(ws.settings, exc)
     if blamed is not None:
-        return MigrationFailed(f"{what}: {reason}; {kept}", blamed)
-    if _pgcode(exc) in _SERVER_STATE:
-        return MigrationFailed(
+        failure = MigrationFailed(f"{what}: {reason}; {kept}", blamed)
+    elif _pgcode(exc) in _SERVER_STATE:
+        failure = MigrationFailed(
             f"{what}: {reason}; {kept}",
             "the database lacks (or already has) what the revision expects: check its "
             f"extensions, roles and schemas, then run `inv db.{verb}` again",
         )
-    return MigrationFailed(
-        f"{what}: {reason}; {kept}", f"fix {Path(failing.path).name} and run `inv db.{verb}` again"
-    )
+    else:
+        failure = MigrationFailed(
+            f"{what}: {reason}; {kept}",
+            f"fix {Path(failing.path).name} and run `inv db.{verb}` again",
+        )
+    failure.reason = reason
+    return failure
 
 
 def _pgcode(exc: BaseException) -> str | None:

@@ -30,22 +30,21 @@ _CREATE_DATE = re.compile(r"Create Date:\s*(.+)")
 
 
 def make_config(settings: Settings, output: TextIO | None = None) -> Config:
-    """An Alembic Config from the project's alembic.ini, carrying the Settings.
+    """An Alembic Config from the project's ini file and/or `[tool.alembic]`, carrying the
+    Settings.
 
     The URL is never written into the Config for our runtime: `%` in passwords breaks ini
     interpolation, and the runtime reads the Settings object instead.
     """
     from alembic.config import Config
 
-    ini = settings.project_root / "alembic.ini"
-    if not ini.is_file():
-        raise ConfigError(
-            f"no alembic.ini in {settings.project_root}",
-            "see docs/adopting.md to set up Alembic for dbtasks",
-        )
+    from dbtasks.adapter import config_files
+
+    files = config_files.require(settings)
     # quiet: our console reports progress; Alembic's own "Generating ... done" would be noise.
     config = Config(
-        str(ini),
+        str(files.ini) if files.ini else None,
+        toml_file=str(files.toml) if files.toml else None,
         output_buffer=output,
         stdout=output or sys.stdout,
         # What `alembic` itself passes: env.py files read -x arguments through it.
@@ -120,7 +119,7 @@ def _script_directory(config: Config) -> ScriptDirectory:
     try:
         return ScriptDirectory.from_config(config)
     except CommandError as exc:
-        raise ConfigError(f"alembic.ini: {exc}") from None
+        raise ConfigError(f"the Alembic configuration: {exc}") from None
 
 
 def load_graph(script: ScriptDirectory, files: Files) -> Graph:
@@ -144,7 +143,7 @@ def _dependencies(directory: ScriptDirectory, script: Script) -> tuple[str, ...]
 
 def revision_of(script: Script, depends_on: tuple[str, ...] = ()) -> Revision:
     match = _CREATE_DATE.search(script.module.__doc__ or "")
-    doc = (script.doc or "").strip()
+    doc = (script.longdoc or script.doc or "").strip()
     return Revision(
         id=script.revision,
         # One line wherever it is shown (tables, progress); JSON carries the whole text.

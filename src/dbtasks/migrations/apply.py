@@ -81,6 +81,12 @@ class Upgrade(Flow[Move, "MigrationStatus"]):
             return False
         work.console.line(f"current: {', '.join(plan.current) or '(none)'}")
         show_revisions(work.console, f"{len(plan.revisions)} pending", plan.revisions)
+        heads = work.graph.heads
+        if len(heads) > 1 and self.target == "heads":
+            work.console.warn(
+                f"the history has {len(heads)} heads ({', '.join(heads)}): this applies every "
+                "one of them; `inv db.merge` joins them into one"
+            )
         return True
 
     def act(self, work: Work, plan: Move, held: Held | None) -> MigrationStatus:

@@ -56,6 +56,9 @@ class Graph:
     def get(self, rev: str) -> Revision:
         return self._by_id[rev]
 
+    def roots(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.revisions if not r.down)
+
     def children(self, rev: str) -> tuple[str, ...]:
         return tuple(r.id for r in self.revisions if rev in r.down)
 

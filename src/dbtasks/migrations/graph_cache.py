@@ -1,11 +1,11 @@
 """A cache of the revision graph, so that status and no-op upgrades load no revision file.
 
-It is keyed on alembic.ini's bytes and on the version folders' listing: every file's
+It is keyed on the Alembic configuration's bytes and on the version folders' listing: every file's
 name, size and modification time in nanoseconds, so an edit, an addition, a deletion, a
 rename or a touch invalidates it. A file modified within two seconds of the cache being
 written is also compared by content, as git does for "racily clean" files: an edit inside
 the file system's timestamp granularity cannot hide. The version folders themselves come
-from Alembic (stored here), never from parsing alembic.ini by hand.
+from Alembic (stored here), never from parsing its configuration by hand.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ def cache_path(settings: Settings) -> Path:
 
 
 def _ini_digest(settings: Settings) -> str:
-    ini = settings.project_root / "alembic.ini"
-    data = ini.read_bytes() if ini.is_file() else b""
+    from dbtasks.adapter import config_files
+
+    found = config_files.find(settings)
+    data = found.digest_input() if found else b""
     return hashlib.sha256(data + _versions().encode()).hexdigest()
 
 

@@ -63,12 +63,14 @@ class HistoryRow:
 
 
 class History(Read[list[HistoryRow]]):
+    ready = False  # the history is the files': the database only marks what is applied
+
     def __init__(self, rng: str | None = None) -> None:
         self.rng = rng
 
     def plan(self, work: Work) -> list[HistoryRow]:
-        current = work.current()
-        done = work.graph.ancestors(current)
+        current = work.current_if_answering(check=True)
+        done = work.graph.ancestors(current or ())
         if self.rng:
             from dbtasks.adapter.plan import history
 
@@ -78,7 +80,9 @@ class History(Read[list[HistoryRow]]):
         return [HistoryRow(r, _state(r.id, current, done)) for r in revisions]
 
 
-def _state(rev: str, current: tuple[str, ...], done: set[str]) -> str:
+def _state(rev: str, current: tuple[str, ...] | None, done: set[str]) -> str:
+    if current is None:
+        return "unknown"
     return "current" if rev in current else "applied" if rev in done else "pending"
 
 
@@ -101,25 +105,30 @@ class Described:
         return {**self.revision.as_dict(), "children": list(self.children), "state": self.state}
 
 
-def _describe(work: Work, revision: Revision, current: tuple[str, ...]) -> Described:
-    done = work.graph.ancestors(current)
+def _describe(work: Work, revision: Revision, current: tuple[str, ...] | None) -> Described:
+    done = work.graph.ancestors(current or ())
     return Described(revision, work.graph.children(revision.id), _state(revision.id, current, done))
 
 
 class Heads(Read[list[Described]]):
+    ready = False
+
     def plan(self, work: Work) -> list[Described]:
-        current = work.current(check=False)
+        current = work.current_if_answering()
         return [_describe(work, work.graph.get(h), current) for h in work.graph.heads]
 
 
 class Show(Read[Described]):
+    ready = False
+
     def __init__(self, spec: str) -> None:
         self.spec = spec.strip()
 
     def plan(self, work: Work) -> Described:
         from dbtasks.adapter.plan import resolve
 
-        return _describe(work, resolve(work.ws, self.spec), work.current(check=False))
+        revision = resolve(work.ws, self.spec)
+        return _describe(work, revision, work.current_if_answering())
 
 
 class OfflineSql(Read[None]):
@@ -198,7 +207,9 @@ class Ready(Read[Readiness]):
         installed = {str(row[0]) for row in work.cur.fetchall()}
         missing = tuple(e for e in settings.extensions if e not in installed)
         at_head, unreadable = None, None
-        if (settings.project_root / "alembic.ini").is_file():
+        from dbtasks.adapter import config_files
+
+        if config_files.find(settings) is not None:
             try:
                 at_head = set(work.current(check=False)) == set(work.graph.heads)
             except RevisionError as exc:  # a broken revision file is not an unhealthy server

@@ -74,8 +74,56 @@ def ensure(cur: Any, schema: str, grant: Grant) -> None:
     cur.execute(sql.SQL(_DDL).format(table=_table(schema)))
 
 
+# Markers a revision file may declare for dbtasks' checks: not part of what runs.
+_ACKNOWLEDGEMENTS = ("dbtasks_allow", "dbtasks_irreversible")
+
+
 def checksum(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """`ast1:<code>:<bytes>`: a hash of what the file runs (its code without docstrings,
+    comments or dbtasks' acknowledgements) and one of its bytes, which answers the common
+    case, an untouched file, without parsing it."""
+    data = Path(path).read_bytes()
+    return f"ast1:{_code_hash(data)}:{hashlib.sha256(data).hexdigest()}"
+
+
+def unchanged(path: str, recorded: str) -> bool:
+    """Whether the file still runs what it ran when `recorded` was taken. A checksum from
+    before `ast1` covers the bytes only."""
+    data = Path(path).read_bytes()
+    raw = hashlib.sha256(data).hexdigest()
+    if not recorded.startswith("ast1:"):
+        return raw == recorded
+    _, code, recorded_raw = recorded.split(":", 2)
+    return raw == recorded_raw or _code_hash(data) == code
+
+
+def _code_hash(data: bytes) -> str:
+    import ast
+
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return hashlib.sha256(data).hexdigest()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and _is_docstring(body[0]):
+            del body[0]
+    tree.body = [n for n in tree.body if not _acknowledges(n)]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+
+
+def _is_docstring(node: Any) -> bool:
+    import ast
+
+    value = getattr(node, "value", None)
+    return isinstance(node, ast.Expr) and isinstance(getattr(value, "value", None), str)
+
+
+def _acknowledges(node: Any) -> bool:
+    import ast
+
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return any(getattr(t, "id", None) in _ACKNOWLEDGEMENTS for t in targets)
 
 
 @functools.cache
@@ -137,7 +185,7 @@ def edited(graph: Graph, entries: list[Entry], current: tuple[str, ...]) -> list
     for rev, entry in sorted(last.items()):
         if rev in applied and rev in graph:
             path = graph.get(rev).path
-            if Path(path).is_file() and checksum(path) != entry.checksum:
+            if Path(path).is_file() and not unchanged(path, entry.checksum or ""):
                 found.append(entry)
     return found
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from invoke.exceptions import Exit
 
 from dbtasks.console import Console
-from dbtasks.errors import DbTasksError, ExitCode, StackError
+from dbtasks.errors import DbTasksError, ExitCode, HealthError, StackError
 
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
@@ -69,7 +69,7 @@ def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
             yield run
     except DbTasksError as exc:
         code = exc.exit_code
-        raise _exit(run, exc.render(), code, exc) from None
+        raise _exit(run, _explained(run, exc).render(), code, exc) from None
     except KeyboardInterrupt as exc:
         code = ExitCode.INTERRUPTED
         raise _exit(run, "interrupted", code, exc) from None
@@ -103,6 +103,15 @@ def _exit(run: Run, message: str, code: int, exc: BaseException) -> Exit:
     text = printable(redact(f"error: {message}", run.console.secrets))
     log.event(logger, "task.error", text, logging.ERROR, exit_code=int(code), exc_info=exc)
     return Exit(text, int(code))
+
+
+def _explained(run: Run, exc: DbTasksError) -> DbTasksError:
+    """A refused password, with what only the settings know: where it came from."""
+    from dbtasks.health import AUTH_FAILED, auth_hint
+
+    if isinstance(exc, HealthError) and exc.reason == AUTH_FAILED and run._settings:
+        return HealthError(exc.message, exc.reason, auth_hint(run._settings))
+    return exc
 
 
 def _from_driver(exc: BaseException) -> bool:

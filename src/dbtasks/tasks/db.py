@@ -56,6 +56,8 @@ def revision(c: Context, message: str = "", empty: bool = False) -> None:
             new = empty_revision(run.settings, text)
         else:
             new = execute(Autogenerate(text), run.settings, run.console)
+        for warning in new.warnings:
+            run.console.warn(warning)
         if new.path is None:
             run.console.ok("no changes between the models and the database: no file written")
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -189,7 +189,6 @@ def _schema_checks(run: Run, ws: Workspace) -> None:
         wanted.discard("drift")
     if not wanted:
         return  # lint then uses offline SQL only
-    from dbtasks import pg
     from dbtasks.validate import schema_pass
     from dbtasks.validate.scratch import scratch_database
 
@@ -198,16 +197,16 @@ def _schema_checks(run: Run, ws: Workspace) -> None:
     with (
         run.check("roundtrip", "drift") as (rt, dr),
         scratch_database(run.settings, run.console, run.allow_remote) as scratch,
-        pg.engine(scratch.settings.endpoint).connect() as conn,
+        closing(schema_pass.Scratchpad(scratch)) as pad,
     ):
-        up = schema_pass.upward(ws, conn, order, scratch.grant, shapes=rt is not None)
+        up = schema_pass.upward(ws, pad.connection, order, scratch.grant, shapes=rt is not None)
         run.captured = up.sql
         if dr is not None:
             started = time.perf_counter()
-            dr.findings += schema_pass.drift(ws, conn, scratch.grant)
+            dr.findings += schema_pass.drift(ws, pad.connection, scratch.grant)
             drift_seconds = time.perf_counter() - started
         if rt is not None:
-            rt.findings += schema_pass.downward(ws, conn, order, up, scratch.grant)
+            rt.findings += schema_pass.downward(ws, pad, order, up, scratch.grant)
     if rt is not None and dr is not None:
         # The scratch database and both passes are the round trip's; drift is the compare.
         rt.seconds, dr.seconds = rt.seconds + dr.seconds - drift_seconds, drift_seconds

@@ -93,29 +93,92 @@ def upward(
     return found
 
 
-def downward(
-    ws: Workspace, connection: Connection, order: list[Revision], up: Pass, grant: Grant
-) -> list[Finding]:
-    """Undo one revision at a time; after each, the schema must be what it was before it."""
-    from dbtasks.introspect import diff
+# A history whose downgrades fail often is still checked past them, but not forever.
+MAX_REBUILDS = 25
 
-    for revision in reversed(order):
-        marker = _module_attr(ws, revision.id, IRREVERSIBLE)
-        if marker:
-            why = marker if isinstance(marker, str) else "declared irreversible"
-            return [warn(f"round trip stops here: {why}", revision.id, ws.relpath(revision.path))]
-        _one(ws, connection, revision, False, grant)
-        differences = diff(up.before[revision.id], _describe(connection, ws))
-        if differences:
-            shown = "; ".join(differences[:3]) + (" ..." if len(differences) > 3 else "")
-            return [
-                fail(
-                    f"its downgrade does not restore the schema before its upgrade: {shown}",
+
+class Scratchpad:
+    """The scratch database's connection, and a way to start it afresh at a point of the
+    history: the round trip goes on past a downgrade that fails or loses something."""
+
+    def __init__(self, scratch: Any) -> None:
+        from dbtasks import pg
+
+        self.scratch = scratch
+        self.connection: Connection = pg.engine(scratch.settings.endpoint).connect()
+        self.rebuilds = 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def rebuild(self, ws: Workspace, applied: list[Revision]) -> None:
+        """A new empty scratch database (same name), with `applied` applied in order."""
+        from dbtasks import pg
+        from dbtasks.adapter.runtime import prepare_connection
+
+        self.connection.close()
+        ep, grant = self.scratch.settings.endpoint, self.scratch.grant
+        with pg.maintenance(ep) as cur:
+            pg.drop_database(cur, ep.database, grant)
+            pg.create_database(cur, ep.database, grant)
+        self.connection = pg.engine(ep).connect()
+        prepare_connection(self.connection, ws.settings, grant)
+        for revision in applied:
+            _one(ws, self.connection, revision, True, grant)
+        self.rebuilds += 1
+
+
+def downward(
+    ws: Workspace, pad: Scratchpad, order: list[Revision], up: Pass, grant: Grant
+) -> list[Finding]:
+    """Undo one revision at a time; after each, the schema must be what it was before it.
+    A downgrade that fails, or does not restore that schema, is a finding; the database is
+    then rebuilt from the revisions before it and the round trip goes on below."""
+    findings: list[Finding] = []
+    for index in range(len(order) - 1, -1, -1):
+        revision = order[index]
+        finding = _undo(ws, pad.connection, revision, up, grant)
+        if finding is None:
+            continue
+        findings.append(finding)
+        if index == 0:
+            break
+        if pad.rebuilds >= MAX_REBUILDS:
+            findings.append(
+                warn(
+                    f"round trip stopped after {pad.rebuilds} rebuilds: the {index} "
+                    "revision(s) below this one were not checked",
                     revision.id,
                     ws.relpath(revision.path),
                 )
-            ]
-    return []
+            )
+            break
+        pad.rebuild(ws, order[:index])
+    return findings
+
+
+def _undo(
+    ws: Workspace, connection: Connection, revision: Revision, up: Pass, grant: Grant
+) -> Finding | None:
+    """Undo `revision`; the finding when it cannot be undone as it was done."""
+    from dbtasks.errors import DbTasksError
+    from dbtasks.introspect import diff
+
+    where = (revision.id, ws.relpath(revision.path))
+    marker = _module_attr(ws, revision.id, IRREVERSIBLE)
+    if marker:
+        why = marker if isinstance(marker, str) else "declared irreversible"
+        return warn(f"not undone ({why}); checked again below it", *where)
+    try:
+        _one(ws, connection, revision, False, grant)
+    except DbTasksError as exc:
+        reason = getattr(exc, "reason", None) or exc.message
+        return fail(f"its downgrade fails: {reason}", *where)
+    differences = diff(up.before[revision.id], _describe(connection, ws))
+    if not differences:
+        return None
+    shown = "; ".join(differences[:3]) + (" ..." if len(differences) > 3 else "")
+    return fail(f"its downgrade does not restore the schema before its upgrade: {shown}", *where)
 
 
 def drift(ws: Workspace, connection: Connection, grant: Grant) -> list[Finding]:
@@ -145,6 +208,15 @@ def enum_drift(ws: Workspace, connection: Connection) -> list[Finding]:
                 fail(
                     f"enum {name}: the models add {', '.join(map(repr, missing))}, which no "
                     "migration adds: `inv db.revision` writes the ALTER TYPE ... ADD VALUE"
+                )
+            )
+        extra = [v for v in labels.get(name, []) if v not in values]
+        if extra:
+            findings.append(
+                fail(
+                    f"enum {name}: the migrations leave {', '.join(map(repr, extra))}, which "
+                    "the models do not have: rebuild the type in a revision (or rename the "
+                    "value with ALTER TYPE ... RENAME VALUE)"
                 )
             )
     return findings

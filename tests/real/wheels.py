@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,9 +70,10 @@ def _download(project: str, version: str) -> Path:
         wheels = sorted(Path(tmp).glob("*.whl"))
         if result.returncode != 0 or not wheels:
             output = result.stdout + result.stderr
-            errors = [line for line in output.splitlines() if "ERROR" in line] or ["(none)"]
-            if any(marker in output for marker in _OFFLINE):
-                pytest.skip(f"PyPI unreachable, cannot download {project}=={version}: {errors[-1]}")
+            offline = [line for line in output.splitlines() if any(m in line for m in _OFFLINE)]
+            if offline:
+                why = re.sub(r"<[^>]*>: ", "", offline[-1]).strip()[-160:]
+                pytest.skip(f"PyPI unreachable, cannot download {project}=={version}: {why}")
             raise AssertionError(f"pip download {project}=={version} failed:\n{output[-3000:]}")
         # Moved in only when complete: an interrupted download never poisons the cache.
         target = CACHE / wheels[0].name

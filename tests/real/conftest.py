@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from dbtasks.settings import Settings
-from tests.real.harness import Database, Databases, Project, Run, build_project
+from tests.real.harness import Built, Database, Databases, Project, build_project
 from tests.real.histories import HISTORIES, History
 from tests.support import scratch_dir
-
-
-@dataclass(frozen=True)
-class Built:
-    project: Project
-    databases: Databases
-    raw: Database  # raw `alembic upgrade heads`, on a database as any server makes it
-    ours: Database  # `inv db.upgrade`, on a database of the dbtasks cluster
-    raw_upgrade: Run
-    our_upgrade: Run
-    heads: list[str]  # as raw `alembic heads` lists them
 
 
 @pytest.fixture(scope="module", params=HISTORIES, ids=lambda h: h.id)
@@ -42,7 +30,7 @@ def databases(cluster: Settings, history: History) -> Iterator[Databases]:
     try:
         yield made
     finally:
-        made.drop_all()
+        made.drop()
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +42,17 @@ def built(project: Project, databases: Databases) -> Built:
     raw_upgrade = project.alembic(raw, "upgrade", "heads")
     our_upgrade = project.inv(ours, "db.upgrade")
     return Built(project, databases, raw, ours, raw_upgrade, our_upgrade, heads)
+
+
+@pytest.fixture
+def adopted(built: Built) -> Iterator[Database]:
+    """A copy of the database raw Alembic built, the one an adopting team already has;
+    dropped after the test with every database dbtasks named after it."""
+    run = built.raw_upgrade
+    # When raw Alembic could not build it (a stub missing), that is this tier's fault.
+    assert run.returncode == 0, "raw alembic upgrade heads failed:\n" + run.stderr[-1500:]
+    db = built.databases.copy(built.raw)
+    try:
+        yield db
+    finally:
+        built.databases.drop(db.name)

@@ -213,13 +213,28 @@ class Databases:
     def copy(self, of: Database) -> Database:
         return self.new(template=of.name)
 
-    def drop_all(self) -> None:
+    def drop(self, *made: str) -> None:
+        """Drop `made` (default: all made here) and the databases named after them."""
+        prefixes = made or tuple(self.made)
         with pg.maintenance(self.cluster.endpoint) as cur:
             cur.execute("SELECT datname FROM pg_database")
             names = [str(r[0]) for r in cur.fetchall()]
             for name in names:
-                if any(name.startswith(made) for made in self.made):
+                if name.startswith(prefixes):
                     pg.drop_database(cur, name, scratch_grant(self.cluster, name))
+
+
+@dataclass(frozen=True)
+class Built:
+    """One history built twice: by raw Alembic and by dbtasks (tests judge the runs)."""
+
+    project: Project
+    databases: Databases
+    raw: Database  # raw `alembic upgrade heads`, on a database as any server makes it
+    ours: Database  # `inv db.upgrade`, on a database of the dbtasks cluster
+    raw_upgrade: Run
+    our_upgrade: Run
+    heads: list[str]  # as raw `alembic heads` lists them
 
 
 def _clean_environment() -> dict[str, str]:

@@ -14,8 +14,7 @@ from collections import Counter
 import pytest
 
 from dbtasks.introspect import diff
-from tests.real.conftest import Built
-from tests.real.harness import Database, ok, ok_json
+from tests.real.harness import Built, Database, ok, ok_json
 
 pytestmark = [pytest.mark.real, pytest.mark.integration, pytest.mark.e2e]
 PUBLIC = ["public"]
@@ -24,13 +23,6 @@ PUBLIC = ["public"]
 def same_as_raw(built: Built, db: Database) -> list[str]:
     """How `db`'s history schema differs from raw Alembic's at head."""
     return diff(built.raw.describe(PUBLIC), db.describe(PUBLIC))
-
-
-def raw_reached_head(built: Built) -> None:
-    """The database every other test copies; when raw Alembic could not build it (a stub
-    missing), that is this tier's fault, not dbtasks'."""
-    run = built.raw_upgrade
-    assert run.returncode == 0, "raw alembic upgrade heads failed:\n" + run.stderr[-1500:]
 
 
 def whole_database_diff(a: Database, b: Database) -> list[str]:
@@ -65,26 +57,22 @@ def test_upgrade_builds_what_raw_alembic_builds(built: Built) -> None:
     assert different == [], "\n".join(different)
 
 
-def test_status_and_history(built: Built) -> None:
-    raw_reached_head(built)
-    db = built.databases.copy(built.raw)
-    status = ok(built.project.inv(db, "db.status"))
+def test_status_and_history(built: Built, adopted: Database) -> None:
+    status = ok(built.project.inv(adopted, "db.status"))
     for head in built.heads:
         assert head in status, status
-    ok(built.project.inv(db, "db.status", "--check"))
-    ok(built.project.inv(db, "db.history"))
-    rows = json.loads(ok(built.project.inv(db, "db.history", "--json")))
+    ok(built.project.inv(adopted, "db.status", "--check"))
+    ok(built.project.inv(adopted, "db.history"))
+    rows = json.loads(ok(built.project.inv(adopted, "db.history", "--json")))
     assert len(rows) == built.project.history.revisions
     states = {row["id"]: row["state"] for row in rows}
     assert {states[head] for head in built.heads} == {"current"}
     assert set(states.values()) == {"applied", "current"}
 
 
-def test_validate_reports_json(built: Built) -> None:
+def test_validate_reports_json(built: Built, adopted: Database) -> None:
     """Findings may be real ones: they are printed, not judged; a crash is a failure."""
-    raw_reached_head(built)
-    db = built.databases.copy(built.raw)
-    result = built.project.inv(db, "db.validate", "--json")
+    result = built.project.inv(adopted, "db.validate", "--json")
     report = ok_json(result)
     assert report["exit_code"] == result.returncode, report
     assert report["checks"], report
@@ -99,22 +87,18 @@ def test_validate_reports_json(built: Built) -> None:
             print(f"  {finding['level']} {finding['revision']}: {finding['message'][:400]}")
 
 
-def test_reset_rebuilds_head(built: Built) -> None:
-    raw_reached_head(built)
-    db = built.databases.copy(built.raw)
-    ok(built.project.inv(db, "db.reset", "--yes"))
-    assert db.version() == built.heads
-    different = same_as_raw(built, db)
+def test_reset_rebuilds_head(built: Built, adopted: Database) -> None:
+    ok(built.project.inv(adopted, "db.reset", "--yes"))
+    assert adopted.version() == built.heads
+    different = same_as_raw(built, adopted)
     assert different == [], "\n".join(different)
 
 
-def test_downgrade_two_and_upgrade_again(built: Built) -> None:
-    raw_reached_head(built)
-    db = built.databases.copy(built.raw)
-    ok(built.project.inv(db, "db.downgrade", "-2", "--yes"))
-    down = db.version()
+def test_downgrade_two_and_upgrade_again(built: Built, adopted: Database) -> None:
+    ok(built.project.inv(adopted, "db.downgrade", "-2", "--yes"))
+    down = adopted.version()
     assert down and down != built.heads
-    ok(built.project.inv(db, "db.upgrade"))
-    assert db.version() == built.heads
-    different = same_as_raw(built, db)
+    ok(built.project.inv(adopted, "db.upgrade"))
+    assert adopted.version() == built.heads
+    different = same_as_raw(built, adopted)
     assert different == [], "\n".join(different)

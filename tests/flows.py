@@ -1,49 +1,36 @@
-"""The `db.*` flows as plain calls, the way the tasks run them (for in-process tests)."""
+"""The `db.*` flows and reads as plain calls, for in-process tests that look at what they
+return (the CLI itself is driven through `tests.cli`, the real task functions)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from dbtasks.adapter.autogen import NewRevision
 from dbtasks.console import Console
 from dbtasks.migrations.apply import Downgrade, Stamp, Upgrade
 from dbtasks.migrations.author import Autogenerate, Init, empty_revision, validate_message
-from dbtasks.migrations.inspect import History, HistoryRow, OfflineSql, Status
 from dbtasks.migrations.status import MigrationStatus
+from dbtasks.reads import history as reads
 from dbtasks.settings import Settings
-from dbtasks.workflow import execute
+from dbtasks.workflow import execute, read
 
 
 def init(settings: Settings, console: Console) -> MigrationStatus:
     return execute(Init(), settings, console)
 
 
-def upgrade(
-    settings: Settings, console: Console, target: str = "heads", sql: bool = False
-) -> MigrationStatus | None:
-    if sql:
-        execute(OfflineSql(target), settings, console)
-        return None
+def upgrade(settings: Settings, console: Console, target: str = "heads") -> MigrationStatus:
     return execute(Upgrade(target), settings, console)
 
 
 def downgrade(
-    settings: Settings,
-    console: Console,
-    spec: str,
-    yes: bool,
-    sql: bool = False,
-    allow_remote: bool = False,
+    settings: Settings, console: Console, spec: str, yes: bool, allow_remote: bool = False
 ) -> MigrationStatus | None:
-    if sql:
-        execute(OfflineSql(spec, upgrade=False), settings, console)
-        return None
     return execute(Downgrade(spec), settings, console, yes=yes, allow_remote=allow_remote)
 
 
-def stamp(settings: Settings, console: Console, target: str, **kw: Any) -> Any:
-    purge = kw.pop("purge", False)
-    return execute(Stamp(target, purge), settings, console, **kw)
+def stamp(
+    settings: Settings, console: Console, target: str, purge: bool = False, yes: bool = False
+) -> MigrationStatus | None:
+    return execute(Stamp(target, purge), settings, console, yes=yes)
 
 
 def revision(
@@ -56,8 +43,8 @@ def revision(
 
 
 def current_status(settings: Settings, console: Console) -> MigrationStatus:
-    return execute(Status(), settings, console)
+    return read(reads.status, settings, console)
 
 
-def history(settings: Settings, console: Console, rng: str | None) -> list[HistoryRow]:
-    return execute(History(rng), settings, console)
+def history(settings: Settings, console: Console, rng: str | None) -> list[reads.HistoryRow]:
+    return read(lambda work: reads.history(work, rng), settings, console)

@@ -78,7 +78,14 @@ class ScratchProject:
         return {**base, **self.env, **overrides}
 
     def inv(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        """Run the real `inv` command in this project, stdin not a terminal."""
+        """`inv ARGS` in this project, in this process (see `tests.cli`)."""
+        from tests.cli import run_inv
+
+        return run_inv(self.root, self.inv_env(**env), args)
+
+    def process(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """The real `inv` command in a process of its own, stdin not a terminal: where the
+        process itself is the point (its exit code end to end, what it imports)."""
         return subprocess.run(
             [*INV, *args],
             cwd=self.root,

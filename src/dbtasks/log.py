@@ -88,7 +88,7 @@ _handler: logging.Handler | None = None
 
 
 def setup(settings: Settings) -> None:
-    """Route the logger tree to DB_LOG_FILE, if set; once per process."""
+    """Route the logger tree to DB_LOG_FILE, if set; once per task (see `teardown`)."""
     global _handler
     target.set(settings.masked_url)
     if settings.log_file is None or _handler is not None:
@@ -98,6 +98,18 @@ def setup(settings: Settings) -> None:
     handler.setFormatter(_Json() if settings.log_format == "json" else logging.Formatter(_TEXT))
     _handler = handler
     attach(settings.log_level)
+
+
+def teardown() -> None:
+    """Detach and close the task's handler: the next task (in the same process, as in
+    tests) sets up its own, or none."""
+    global _handler
+    if _handler is None:
+        return
+    for name in ROOTS:
+        logging.getLogger(name).removeHandler(_handler)
+    _handler.close()
+    _handler = None
 
 
 def open_log(path: Path, settings: Settings) -> TextIO:

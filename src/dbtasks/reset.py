@@ -115,9 +115,6 @@ class Reset(Flow[ResetPlan, str]):
                 return _rebuild_schema(work, self.options.seed)
             return _reset_database(work, self.options)
 
-    def idle(self, work: Work, plan: ResetPlan) -> str:
-        raise AssertionError("a reset always acts")
-
 
 def reset(
     settings: Settings, console: Console, options: ResetOptions, stack: Stack | None = None

@@ -144,13 +144,26 @@ def _data_dir(root: Path, raw: str) -> Path:
     return path
 
 
-def _isolate_libpq(environ: MutableMapping[str, str], warnings: list[str]) -> None:
-    for name in LIBPQ_ROUTING_ENV:
-        if environ.pop(name, None) is not None:
-            warnings.append(
-                f"ignoring {name} from the environment: dbtasks connects only to the "
-                "target its own settings name"
-            )
+def _isolate_libpq(environ: Mapping[str, str], own: bool, warnings: list[str]) -> None:
+    """libpq reads these from the process environment at every connect. PGHOSTADDR is
+    outweighed by the empty `hostaddr` every connection passes; a service needs PGSERVICE,
+    which no connection parameter outweighs: in a process of its own (the `inv` command)
+    dbtasks removes it, elsewhere (the pytest plugin, an application's process) it is bad
+    input rather than a change to someone else's environment."""
+    found = [name for name in LIBPQ_ROUTING_ENV if name in environ]
+    if "PGSERVICE" in found and not own:
+        raise ConfigError(
+            "PGSERVICE is set: libpq would connect where its service file says, not where "
+            "dbtasks' settings say",
+            "unset PGSERVICE for this process, or name the target in DB_* / DATABASE_URL",
+        )
+    for name in found:
+        if own and isinstance(environ, MutableMapping):
+            environ.pop(name, None)
+        warnings.append(
+            f"ignoring {name} from the environment: dbtasks connects only to the "
+            "target its own settings name"
+        )
 
 
 def _endpoint(
@@ -198,12 +211,15 @@ def load_settings(
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     root: Path | None = None,
+    *,
+    own_process: bool = False,
 ) -> Settings:
-    """Resolve every key through the precedence chain and validate the result."""
+    """Resolve every key through the precedence chain and validate the result. With
+    `own_process` (the `inv` command), the process environment is dbtasks' to tidy."""
     root = root or find_project_root()
     warnings: list[str] = []
     if environ is None:
-        _isolate_libpq(os.environ, warnings)
+        _isolate_libpq(os.environ, own_process, warnings)
         environ = os.environ
     chosen = choose(layers(root, environ, flags or {}, warnings), warnings)
     v = parse_all(chosen)

@@ -55,6 +55,8 @@ class Endpoint:
         """The libpq parameters, exactly as classified: no URL string, nothing to escape."""
         return {
             "host": self.host,
+            # Empty, so that a PGHOSTADDR in the environment cannot move the connection.
+            "hostaddr": "",
             "port": self.port,
             "user": self.user,
             "password": self.password,

@@ -1,7 +1,9 @@
-"""The one shape of every command that touches a database.
+"""The two shapes of a command: a `Flow` for those that change a database, `read` for
+those that only read.
 
-    preflight (settings → guard → stack ready) → plan → show → consent → act under the lock
-    → verify
+    Flow: preflight (settings → guard → stack ready) → plan → show → consent
+          → act under the lock → verify
+    read: guard (READ) → probe → one function over the opened Work → its answer
 
 A command is a `Flow`: it says what it intends (the guard's rules follow from that), how
 to plan (pure, over the graph and the current revisions), what to show, what the user
@@ -16,6 +18,7 @@ never through `execute` again, so it can do no more than it was granted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -177,7 +180,8 @@ class Flow(Generic[P, R]):
         raise NotImplementedError
 
     def idle(self, work: Work, plan: P) -> R:
-        """The result when there is nothing to do."""
+        """The result when there is nothing to do; a flow whose `show` always says there
+        is (init, reset) never gets here."""
         raise NotImplementedError
 
 
@@ -222,6 +226,28 @@ def execute(
             return flow.act(work, plan, None)
         with work.lock() as held:
             return flow.act(work, _again(flow, work, plan), held)
+
+
+def read(
+    query: Callable[[Work], R],
+    settings: Settings,
+    console: Console,
+    *,
+    needs_database: bool = True,
+    stack: Stack | None = None,
+) -> R:
+    """Run a command that only reads: `query` over a `Work` granted READ, which can change
+    nothing. The database is probed first (never started or created) unless the query
+    says it can answer without one, as a history can from its files."""
+    from dbtasks.health import probe
+    from dbtasks.stack import get_stack
+
+    granted = guard.grant(settings, Intent.READ, "read")
+    if needs_database:
+        probe(settings.endpoint)
+    work = Work(settings, console, stack or get_stack(settings), granted)
+    with work.resources:
+        return query(work)
 
 
 def _again(flow: Flow[P, R], work: Work, plan: P) -> P:

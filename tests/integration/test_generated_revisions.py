@@ -107,8 +107,8 @@ def test_what_is_written_passes_ruff(project: ScratchProject) -> None:
 def test_comments_docstrings_and_acknowledgements_are_not_edits(
     project: ScratchProject,
 ) -> None:
-    from dbtasks.migrations.inspect import Status
-    from dbtasks.workflow import execute
+    from dbtasks.reads.history import status
+    from dbtasks.workflow import read
 
     (path,) = project.revision_files()
     text = path.read_text()
@@ -116,10 +116,10 @@ def test_comments_docstrings_and_acknowledgements_are_not_edits(
         text.replace('"""', '"""Reworded. ', 1)
         + "\n# a comment\ndbtasks_allow = {'require-concurrent-index-creation': 'tiny'}\n"
     )
-    report = execute(Status(), project.settings(), quiet())
+    report = read(status, project.settings(), quiet())
     assert report.edited == []
     path.write_text(text.replace("def upgrade() -> None:", "def upgrade() -> None:\n    x = 1", 1))
-    assert execute(Status(), project.settings(), quiet()).edited != []
+    assert read(status, project.settings(), quiet()).edited != []
 
 
 def test_a_seed_failing_inside_a_reset_says_to_reset_again(

@@ -190,10 +190,9 @@ def test_upgrade_to_a_target(project: ScratchProject) -> None:
 def test_upgrade_offline_sql_changes_nothing(project: ScratchProject) -> None:
     write_chain(project.versions, 2)
     ensure_ready(project.settings(), quiet())
-    out = io.StringIO()
-    commands.upgrade(project.settings(), Console(out=out), sql=True)
-    assert "CREATE TABLE t001" in out.getvalue() and "CREATE TABLE t002" in out.getvalue()
-    assert "SET search_path TO app" in out.getvalue()
+    out = project.inv("db.upgrade", "--sql").stdout
+    assert "CREATE TABLE t001" in out and "CREATE TABLE t002" in out
+    assert "SET search_path TO app" in out
     assert tables(project) == set()
 
 
@@ -243,9 +242,9 @@ def test_downgrade_confirmation(project: ScratchProject) -> None:
 def test_downgrade_offline_sql(project: ScratchProject) -> None:
     write_chain(project.versions, 2)
     commands.upgrade(project.settings(), quiet())
-    out = io.StringIO()
-    commands.downgrade(project.settings(), Console(out=out), "-1", yes=False, sql=True)
-    assert "DROP TABLE t002" in out.getvalue()
+    result = project.inv("db.downgrade", "-1", "--sql")
+    assert result.returncode == 0, result.stderr
+    assert "DROP TABLE t002" in result.stdout
     assert "t002" in tables(project)
 
 

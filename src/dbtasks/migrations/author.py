@@ -94,9 +94,6 @@ class Init(Flow[Move, "MigrationStatus"]):
         run(work, plan, held, upgrade=True)
         return final_status(work)
 
-    def idle(self, work: Work, plan: Move) -> MigrationStatus:
-        raise AssertionError("init always acts")
-
 
 def revision_files(folders: tuple[Path, ...]) -> FileGrant:
     """The grant to write new revision files: into the version folders only."""

@@ -8,10 +8,11 @@ logging and the target rules load when a task runs, never during `inv --list`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ class Run:
             from dbtasks import log
             from dbtasks.settings import load_settings
 
-            self._settings = load_settings(self.flags)
+            self._settings = load_settings(self.flags, own_process=True)
             self.console.secrets = [self._settings.endpoint.password]
             log.setup(self._settings)
             log.event(logger, "task.start", "task started")
@@ -52,13 +53,40 @@ class Run:
         return self._settings
 
 
+TaskBody = Callable[..., None]
+
+
+def task(**kwargs: Any) -> Callable[[TaskBody], TaskBody]:
+    """Invoke's `@task(...)`, which also names the running task (`db.upgrade`) for the
+    log: the namespace comes from the module's NAMESPACE."""
+    from invoke.tasks import task as invoke_task
+
+    def wrap(body: TaskBody) -> TaskBody:
+        namespace = body.__globals__.get("NAMESPACE")
+        name = f"{namespace}.{body.__name__}" if namespace else body.__name__
+
+        @functools.wraps(body)
+        def named(*a: Any, **kw: Any) -> None:
+            from dbtasks import log
+
+            token = log.task_name.set(name)
+            try:
+                body(*a, **kw)
+            finally:
+                log.task_name.reset(token)
+
+        made: TaskBody = invoke_task(**kwargs)(named)
+        return made
+
+    return wrap
+
+
 @contextmanager
 def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
     """Run a task body; turn errors and Ctrl-C into a one-line message and an exit code."""
     from dbtasks import log
 
     run = Run(Console(json_mode=json_mode), flags)
-    token = log.task_name.set(_task_name())
     started = time.perf_counter()
     code = ExitCode.OK
     try:
@@ -85,14 +113,7 @@ def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
     finally:
         duration = round((time.perf_counter() - started) * 1000, 1)
         log.event(logger, "task.end", "task ended", exit_code=int(code), duration_ms=duration)
-        log.task_name.reset(token)
-
-
-def _task_name() -> str:
-    """`namespace.task` of the task function whose `with command()` is being entered."""
-    frame = sys._getframe(3)  # command() <- contextmanager.__enter__ <- the task
-    module = str(frame.f_globals.get("__name__", "")).rsplit(".", 1)[-1]
-    return f"{frame.f_globals.get('NAMESPACE', module)}.{frame.f_code.co_name}"
+        log.teardown()
 
 
 def _exit(run: Run, message: str, code: int, exc: BaseException) -> Exit:

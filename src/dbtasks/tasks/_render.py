@@ -9,9 +9,11 @@ if TYPE_CHECKING:
     from dbtasks.console import Console
     from dbtasks.health import HealthReport
     from dbtasks.migrations.graph import Revision
-    from dbtasks.migrations.inspect import Described, HistoryRow, Readiness
     from dbtasks.migrations.journal import Entry
     from dbtasks.migrations.status import MigrationStatus
+    from dbtasks.reads.adopt import Adoption
+    from dbtasks.reads.history import Described, HistoryRow
+    from dbtasks.reads.readiness import Readiness
     from dbtasks.validate.run import Report
 
 _SNAPSHOT = {
@@ -131,6 +133,23 @@ def described(console: Console, items: list[Described], root: Path) -> None:
             ]
         )
         console.line()
+
+
+def adoption(console: Console, found: Adoption) -> None:
+    if console.json_mode:
+        console.json(found.as_dict())
+        return
+    report = found.as_dict()
+    steps = report.pop("next_steps")
+    console.fields([(k.replace("_", " "), _listed(v)) for k, v in report.items()])
+    for step in steps:
+        console.step(step)
+
+
+def _listed(value: object) -> object:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return "(none)" if value is None else value
 
 
 def _relative(path: str, root: Path) -> str:

@@ -1,22 +1,19 @@
-"""`inv db.*`: the database itself. Each task resolves its flags and runs one flow."""
+"""`inv db.*` that change the database. Each task resolves its flags and runs one flow;
+the read-only ones live in `dbtasks.tasks.db_read`, and the namespace joins both."""
 
 from __future__ import annotations
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.tasks import task
 
-from dbtasks.tasks import db_inspect
-from dbtasks.tasks._boundary import command
+from dbtasks.tasks import db_read
+from dbtasks.tasks._boundary import command, task
+from dbtasks.tasks._options import REMOTE_HELP, TARGET_HELP, YES_HELP
 
 NAMESPACE = "db"
-JSON_HELP = "print machine-readable JSON instead of text"
-REMOTE_HELP = "allow a database not on this machine (never production or hosted Supabase)"
-YES_HELP = "do not ask first (needed when stdin is not a terminal)"
-TARGET_HELP = "a revision id or unique prefix, head, heads, base, +N, -N, REV+N or label@head"
 
 
-@task
+@task()
 def prepare(c: Context) -> None:
     """Get a database ready, however far along it is: stack, migrations, seeds. Idempotent."""
     from dbtasks.migrations.onboard import Prepare
@@ -28,7 +25,7 @@ def prepare(c: Context) -> None:
             run.console.ok(f"ready: {final.summary()}")
 
 
-@task
+@task()
 def init(c: Context) -> None:
     """Bring the stack up, create the schema and migrate a new database to head."""
     from dbtasks.migrations.author import Init
@@ -75,12 +72,12 @@ def revision(c: Context, message: str = "", empty: bool = False) -> None:
 def upgrade(c: Context, revision: str = "heads", sql: bool = False) -> None:
     """Apply pending migrations under a lock, with progress."""
     from dbtasks.migrations.apply import Upgrade
-    from dbtasks.migrations.inspect import OfflineSql
-    from dbtasks.workflow import execute
+    from dbtasks.reads.sql import offline_sql
+    from dbtasks.workflow import execute, read
 
     with command() as run:
         if sql:
-            execute(OfflineSql(revision), run.settings, run.console)
+            read(lambda work: offline_sql(work, revision), run.settings, run.console)
             return
         run.console.ok(execute(Upgrade(revision), run.settings, run.console).summary())
 
@@ -98,12 +95,12 @@ def downgrade(
 ) -> None:
     """Roll back migrations, after showing what will be undone."""
     from dbtasks.migrations.apply import Downgrade
-    from dbtasks.migrations.inspect import OfflineSql
-    from dbtasks.workflow import execute
+    from dbtasks.reads.sql import offline_sql
+    from dbtasks.workflow import execute, read
 
     with command() as run:
         if sql:
-            execute(OfflineSql(revision, upgrade=False), run.settings, run.console)
+            read(lambda work: offline_sql(work, revision, False), run.settings, run.console)
             return
         final = execute(
             Downgrade(revision), run.settings, run.console, yes=yes, allow_remote=allow_remote
@@ -196,11 +193,11 @@ namespace = Collection(
     merge,
     reset,
     seed,
-    db_inspect.status,
-    db_inspect.history,
-    db_inspect.heads,
-    db_inspect.show,
-    db_inspect.health,
-    db_inspect.adopt,
-    db_inspect.validate,
+    db_read.status,
+    db_read.history,
+    db_read.heads,
+    db_read.show,
+    db_read.health,
+    db_read.adopt,
+    db_read.validate,
 )

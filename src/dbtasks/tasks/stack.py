@@ -6,16 +6,15 @@ from typing import TYPE_CHECKING
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.tasks import task
 
 from dbtasks.errors import ConfigError
-from dbtasks.tasks._boundary import command
+from dbtasks.tasks._boundary import command, task
+from dbtasks.tasks._options import JSON_HELP
 
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
 NAMESPACE = "stack"
-JSON_HELP = "print machine-readable JSON instead of text"
 
 
 @task(help={"timeout": "seconds to wait for a healthy database (default: DB_HEALTH_TIMEOUT)"})

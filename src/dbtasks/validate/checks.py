@@ -55,7 +55,7 @@ def transactions(ws: Workspace) -> list[Finding]:
     """`autocommit_block()` commits the transaction around it: safe only when each revision
     runs in its own. dbtasks always runs them so; a plain `alembic upgrade` with an env.py
     that does not set transaction_per_migration=True commits the revisions before it too."""
-    from dbtasks.migrations.adopt import ENV_RUNTIME, classify_env
+    from dbtasks.reads.adopt import ENV_RUNTIME, classify_env
 
     env = Path(ws.script.dir) / "env.py"
     env_text = env.read_text(encoding="utf-8") if env.is_file() else ""

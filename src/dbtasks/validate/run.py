@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from dbtasks.adapter.workspace import Workspace
     from dbtasks.console import Console
     from dbtasks.settings import Settings
+    from dbtasks.workflow import Work
 
 CHECKS = ("graph", "database", "checksums", "transactions", "lint", "drift", "roundtrip")
 
@@ -125,9 +126,21 @@ def _refused(settings: Settings, exc: Refused) -> str:
 def validate(
     settings: Settings, console: Console, chosen: list[str], allow_remote: bool = False
 ) -> Report:
-    run = Run(settings, console, chosen)
-    run.allow_remote = allow_remote
-    ws = _load(run)
+    """Every chosen check, in the read-only shape: it reads the target and writes only to
+    the scratch databases the guard grants it."""
+    from dbtasks.workflow import read
+
+    def checks(work: Work) -> Report:
+        run = Run(settings, console, chosen)
+        run.allow_remote = allow_remote
+        _run_checks(run, work)
+        return Report(list(run.results.values()))
+
+    return read(checks, settings, console, needs_database=False)
+
+
+def _run_checks(run: Run, work: Work) -> None:
+    ws = _load(run, work)
     if ws is not None:
         _target_checks(run, ws)
         with run.check("transactions") as (result,):
@@ -135,7 +148,6 @@ def validate(
                 result.findings += _checks().transactions(ws)
         _schema_checks(run, ws)
         _lint(run, ws)
-    return Report(list(run.results.values()))
 
 
 def _checks() -> Any:
@@ -144,12 +156,11 @@ def _checks() -> Any:
     return checks
 
 
-def _load(run: Run) -> Workspace | None:
+def _load(run: Run, work: Work) -> Workspace | None:
     from dbtasks.adapter.errors import RevisionError
-    from dbtasks.adapter.workspace import Workspace
 
     try:
-        ws = Workspace.open(run.settings, output=run.console.out)
+        ws = work.ws
     except RevisionError as exc:
         with run.check("graph") as (result,):
             if result is not None:

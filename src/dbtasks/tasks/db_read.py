@@ -1,20 +1,19 @@
 """`inv db.*` that read: health, status, history, heads, show, adopt and validate.
 
-They change nothing (`db.adopt --stamp` goes through `db.stamp`, which asks); the `db`
+Each runs one function of `dbtasks.reads` through `workflow.read`, which can change
+nothing (`db.adopt --stamp` goes through `db.stamp`'s flow, which asks); the `db`
 namespace is composed in `dbtasks.tasks.db`.
 """
 
 from __future__ import annotations
 
 from invoke.context import Context
-from invoke.tasks import task
 
-from dbtasks.tasks._boundary import command
+from dbtasks.tasks._boundary import command, task
+from dbtasks.tasks._options import JSON_HELP, TARGET_HELP, YES_HELP
 
 NAMESPACE = "db"
-JSON_HELP = "print machine-readable JSON instead of text"
-YES_HELP = "do not ask first (needed when stdin is not a terminal)"
-TARGET_HELP = "a revision id or unique prefix, head, heads, base, +N, -N, REV+N or label@head"
+CHECKS = "graph, database, checksums, transactions, lint, drift, roundtrip"
 
 
 @task(
@@ -28,9 +27,9 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
     """Check that the database answers a real query: version, latency, extensions, head."""
     from dbtasks.errors import CheckFailed, DbTasksError, HealthError
     from dbtasks.health import probe, wait_healthy
-    from dbtasks.migrations.inspect import Ready
+    from dbtasks.reads.readiness import readiness
     from dbtasks.tasks import _render
-    from dbtasks.workflow import execute
+    from dbtasks.workflow import read
 
     with command(json_mode=json, health_timeout=timeout) as run:
         settings = run.settings
@@ -47,7 +46,12 @@ def health(c: Context, json: bool = False, wait: bool = False, timeout: str | No
                     {**base, "healthy": False, "reason": reason, "error": exc.render()}
                 )
             raise
-        ready = execute(Ready(report.server_version), settings, run.console)
+        ready = read(
+            lambda work: readiness(work, report.server_version),
+            settings,
+            run.console,
+            needs_database=False,  # just probed
+        )
         _render.health(run.console, base, report, ready)
         if ready.problems:
             raise CheckFailed("; ".join(ready.problems))
@@ -65,9 +69,10 @@ def adopt(
     c: Context, json: bool = False, stamp: str = "", yes: bool = False, purge: bool = False
 ) -> None:
     """Check an existing Alembic project and database; say what they need."""
-    from dbtasks.migrations.adopt import Adopt
     from dbtasks.migrations.apply import Stamp
-    from dbtasks.workflow import execute
+    from dbtasks.reads.adopt import adopt as report_on
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import execute, read
 
     with command(json_mode=json) as run:
         if stamp:
@@ -75,33 +80,18 @@ def adopt(
             if final is not None:
                 run.console.ok(f"stamped: {final.summary()}")
             return
-        found = execute(Adopt(), run.settings, run.console)
-        if json:
-            run.console.json(found.as_dict())
-            return
-        steps = found.next_steps
-        report = found.as_dict()
-        del report["next_steps"]
-        run.console.fields([(k.replace("_", " "), _listed(v)) for k, v in report.items()])
-        for step in steps:
-            run.console.step(step)
-
-
-def _listed(value: object) -> object:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "(none)"
-    return "(none)" if value is None else value
+        _render.adoption(run.console, read(report_on, run.settings, run.console))
 
 
 @task(help={"json": JSON_HELP})
 def heads(c: Context, json: bool = False) -> None:
     """Show every head revision and whether it is applied."""
-    from dbtasks.migrations.inspect import Heads
+    from dbtasks.reads.history import heads as find_heads
     from dbtasks.tasks import _render
-    from dbtasks.workflow import execute
+    from dbtasks.workflow import read
 
     with command(json_mode=json) as run:
-        found = execute(Heads(), run.settings, run.console)
+        found = read(find_heads, run.settings, run.console, needs_database=False)
         _render.described(run.console, found, run.settings.project_root)
 
 
@@ -114,15 +104,18 @@ def heads(c: Context, json: bool = False) -> None:
 )
 def show(c: Context, revision: str, json: bool = False, sql: bool = False) -> None:
     """Show one revision: message, file, parents, children, labels, applied or not."""
-    from dbtasks.migrations.inspect import OfflineSql, Show
+    from dbtasks.reads.history import show as describe
+    from dbtasks.reads.sql import revision_sql
     from dbtasks.tasks import _render
-    from dbtasks.workflow import execute
+    from dbtasks.workflow import read
 
     with command(json_mode=json) as run:
         if sql:
-            execute(OfflineSql(revision, only=True), run.settings, run.console)
+            read(lambda w: revision_sql(w, revision), run.settings, run.console)
             return
-        found = execute(Show(revision), run.settings, run.console)
+        found = read(
+            lambda w: describe(w, revision), run.settings, run.console, needs_database=False
+        )
         if json:
             run.console.json(found.as_dict())
             return
@@ -133,12 +126,12 @@ def show(c: Context, revision: str, json: bool = False, sql: bool = False) -> No
 def status(c: Context, json: bool = False, check: bool = False) -> None:
     """Show the current revision, the heads and what is pending."""
     from dbtasks.errors import CheckFailed
-    from dbtasks.migrations.inspect import Status
+    from dbtasks.reads.history import status as where
     from dbtasks.tasks import _render
-    from dbtasks.workflow import execute
+    from dbtasks.workflow import read
 
     with command(json_mode=json) as run:
-        report = execute(Status(), run.settings, run.console)
+        report = read(where, run.settings, run.console)
         _render.status(run.console, report)
         if check and not report.at_head:
             raise CheckFailed(f"not at head: {report.summary()}", "run `inv db.upgrade`")
@@ -153,15 +146,20 @@ def status(c: Context, json: bool = False, check: bool = False) -> None:
 )
 def history(c: Context, json: bool = False, rev_range: str = "", timings: bool = False) -> None:
     """List revisions, marking which are applied, current and pending."""
-    from dbtasks.migrations.inspect import History, Timings
+    from dbtasks.reads import history as reads
     from dbtasks.tasks import _render
-    from dbtasks.workflow import execute
+    from dbtasks.workflow import read
 
     with command(json_mode=json) as run:
         if timings:
-            _render.timings(run.console, execute(Timings(), run.settings, run.console))
+            _render.timings(run.console, read(reads.timings, run.settings, run.console))
             return
-        rows = execute(History(rev_range or None), run.settings, run.console)
+        rows = read(
+            lambda w: reads.history(w, rev_range or None),
+            run.settings,
+            run.console,
+            needs_database=False,
+        )
         _render.history(run.console, rows)
 
 
@@ -169,9 +167,8 @@ def history(c: Context, json: bool = False, rev_range: str = "", timings: bool =
     iterable=["skip", "only"],
     help={
         "json": JSON_HELP,
-        "skip": "leave out this check (repeatable): graph, database, checksums, "
-        "transactions, lint, drift, roundtrip",
-        "only": "run only this check (repeatable)",
+        "skip": f"leave out this check (repeatable): {CHECKS}",
+        "only": f"run only this check (repeatable): {CHECKS}",
         "allow_remote": "let the drift and roundtrip checks build their scratch database on "
         "a server not on this machine (never production or hosted Supabase)",
     },

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbtasks.migrations.inspect import Read
 from dbtasks.migrations.version_table import elsewhere
 from dbtasks.workflow import Work
 
@@ -40,34 +39,34 @@ class Adoption:
         return asdict(self)
 
 
-class Adopt(Read[Adoption]):
-    def plan(self, work: Work) -> Adoption:
-        from dbtasks.adapter.offline import check_env
-        from dbtasks.migrations import habits
+def adopt(work: Work) -> Adoption:
+    """What the project and its database need (read from both, nothing changed)."""
+    from dbtasks.adapter.offline import check_env
+    from dbtasks.migrations import habits
 
-        settings = work.settings
-        version = work.version
-        current = work.current(check=False)
-        expects = habits.read(Path(r.path) for r in work.graph.walk())
-        found = Adoption(
-            env_py=classify_env(Path(work.ws.script.dir)),
-            env_problem=check_env(work.ws),
-            version_folders=[work.ws.relpath(p) for p in work.locations.folders],
-            revisions=len(work.graph),
-            heads=list(work.graph.heads),
-            models=settings.metadata,
-            version_table=f"{version.schema}.{version.table}",
-            other_version_tables=[f"{v.schema}.{v.table}" for v in elsewhere(work.cur, settings)],
-            current=list(current),
-            unknown=work.graph.unknown(current),
-            tables=_count_tables(work.cur, settings.schema, version.table),
-            baseline=settings.baseline,
-            baseline_recommended=expects.baseline,
-            baseline_why=expects.why(),
-            lint_from=settings.lint_from,
-        )
-        found.next_steps = _next_steps(found)
-        return found
+    settings = work.settings
+    version = work.version
+    current = work.current(check=False)
+    expects = habits.read(Path(r.path) for r in work.graph.walk())
+    found = Adoption(
+        env_py=classify_env(Path(work.ws.script.dir)),
+        env_problem=check_env(work.ws),
+        version_folders=[work.ws.relpath(p) for p in work.locations.folders],
+        revisions=len(work.graph),
+        heads=list(work.graph.heads),
+        models=settings.metadata,
+        version_table=f"{version.schema}.{version.table}",
+        other_version_tables=[f"{v.schema}.{v.table}" for v in elsewhere(work.cur, settings)],
+        current=list(current),
+        unknown=work.graph.unknown(current),
+        tables=_count_tables(work.cur, settings.schema, version.table),
+        baseline=settings.baseline,
+        baseline_recommended=expects.baseline,
+        baseline_why=expects.why(),
+        lint_from=settings.lint_from,
+    )
+    found.next_steps = _next_steps(found)
+    return found
 
 
 def classify_env(script_dir: Path) -> str:

@@ -7,7 +7,11 @@ misspelt `DB_ENV=production` would otherwise switch the production guard off.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,18 +84,63 @@ def read_dotenv(path: Path) -> dict[str, str]:
     """Values of a `.env` file taken literally; a missing file is fine, a bad line is not."""
     if not path.is_file():
         return {}
-    from dotenv.parser import parse_stream
+    from dotenv import dotenv_values
 
-    values: dict[str, str] = {}
-    with path.open(encoding="utf-8") as stream:
-        for binding in parse_stream(stream):
-            if binding.error:
-                # The line itself may hold a secret: name its number only.
-                line = binding.original.line
-                raise ConfigError(f"{path.name} line {line} cannot be parsed (expected KEY=VALUE)")
-            if binding.key is not None and binding.value is not None:
-                values[binding.key] = binding.value
-    return values
+    with path.open(encoding="utf-8") as stream, _dotenv_parse_errors() as bad_lines:
+        parsed = dotenv_values(stream=stream, interpolate=False)
+    if bad_lines:
+        # The line itself may hold a secret: name its number only.
+        where = f" line {bad_lines[0]}" if bad_lines[0] else ""
+        raise ConfigError(f"{path.name}{where} cannot be parsed (expected KEY=VALUE)")
+    # A bare `KEY` (no `=`) parses to None: it sets nothing.
+    return {key: value for key, value in parsed.items() if value is not None}
+
+
+_DOTENV_LOCK = threading.Lock()
+
+
+class _CollectLines(logging.Handler):
+    """The line numbers of the warnings the creating thread logs; 0 for one naming none."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[int] = []
+        self._thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self._thread:
+            found = re.search(r"\bline (\d+)", record.getMessage())
+            self.lines.append(int(found.group(1)) if found else 0)
+
+
+@contextmanager
+def _dotenv_parse_errors() -> Iterator[list[int]]:
+    """The lines python-dotenv could not parse inside the block.
+
+    Its public `dotenv_values` reports an unparsable line only as a warning on the
+    `dotenv.main` logger ("could not parse statement starting at line N") and goes on. A
+    handler is attached to that logger for the block alone; meanwhile the logger is on at
+    WARNING whatever the application configured, and does not propagate: the caller raises
+    its own error rather than have the warning printed too.
+    """
+    logger = logging.getLogger("dotenv.main")
+    collect = _CollectLines()
+    with _DOTENV_LOCK:
+        level, disabled, propagate = logger.level, logger.disabled, logger.propagate
+        muted = logging.root.manager.disable  # what logging.disable() set
+        logger.setLevel(logging.WARNING)
+        logger.disabled, logger.propagate = False, False
+        if muted >= logging.WARNING:
+            logging.disable(logging.INFO)
+        logger.addHandler(collect)
+        try:
+            yield collect.lines
+        finally:
+            logger.removeHandler(collect)
+            logger.setLevel(level)
+            logger.disabled, logger.propagate = disabled, propagate
+            if muted >= logging.WARNING:
+                logging.disable(muted)
 
 
 def env_layer(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dbtasks.adapter.autogen import NewRevision
 from dbtasks.console import Console
-from dbtasks.migrations.apply import Downgrade, Stamp, Upgrade
-from dbtasks.migrations.author import Autogenerate, Init, empty_revision, validate_message
+from dbtasks.flows.author import Autogenerate, Init, empty_revision, validate_message
+from dbtasks.flows.migrate import Downgrade, Stamp, Upgrade
 from dbtasks.migrations.status import MigrationStatus
 from dbtasks.reads import history as reads
 from dbtasks.settings import Settings

@@ -64,3 +64,17 @@ class Refused(DbTasksError):
     """A safety guard refused to act."""
 
     exit_code = ExitCode.REFUSED
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's words (the driver's own, under SQLAlchemy's wrapper),
+    or its kind when it has none: messages are one line."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
+def last_line(text: str, default: str = "no output") -> str:
+    """The last non-empty line of a program's output: where tools say what went wrong."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else default

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dbtasks import log
-from dbtasks.errors import ConfigError, HealthError
+from dbtasks.errors import ConfigError, HealthError, last_line
 from dbtasks.target import Endpoint
 
 if TYPE_CHECKING:
@@ -165,12 +165,12 @@ def _error(endpoint: Endpoint, reason: str, detail: str) -> HealthError:
         return HealthError(f"host {endpoint.host!r} not found", reason, f"check {names['host']}")
     if reason == SSL_REQUIRED:
         return HealthError(
-            f"{where} and this client disagree about SSL ({_last_line(detail, reason)})",
+            f"{where} and this client disagree about SSL ({last_line(detail, reason)})",
             reason,
             f"set sslmode in {names['options']}",
         )
     return HealthError(
-        f"cannot reach {where}: {reason} ({_last_line(detail, reason)})",
+        f"cannot reach {where}: {reason} ({last_line(detail, reason)})",
         reason,
         f"run `inv stack.up`, or check {names['host']}",
     )
@@ -186,11 +186,6 @@ def _settings_named(endpoint: Endpoint) -> dict[str, str]:
         "host": "DB_HOST and DB_PORT",
         "options": "DATABASE_URL (e.g. ?sslmode=require)",
     }
-
-
-def _last_line(detail: str, default: str) -> str:
-    lines = [line.strip() for line in detail.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else default
 
 
 def auth_hint(settings: Settings) -> str:

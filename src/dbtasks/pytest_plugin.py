@@ -65,7 +65,7 @@ class Templates:
 
     def name(self, seed: bool) -> str:
         if seed not in self.names:
-            from dbtasks.reset import ensure_snapshot
+            from dbtasks.flows.reset import ensure_snapshot
 
             found, _ = ensure_snapshot(self.work, self.cur, self.space, seed)
             self.names[seed] = found.name

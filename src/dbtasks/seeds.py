@@ -6,26 +6,20 @@ is rolled back on any failure.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import log
-from dbtasks.errors import ConfigError, DbTasksError, ExitCode
+from dbtasks.errors import ConfigError, DbTasksError, ExitCode, first_line
 from dbtasks.guard import Intent
-from dbtasks.workflow import Flow, Work
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from dbtasks.grants import Grant
-    from dbtasks.migrations.lock import Held
     from dbtasks.settings import Settings
     from dbtasks.sqltext import Statement
 
@@ -129,39 +123,6 @@ def split_sql(text: str) -> list[Statement]:
     return split(text)
 
 
-@dataclass(frozen=True)
-class SeedPlan:
-    files: tuple[str, ...]
-    callable: str | None
-
-
-class Seed(Flow[SeedPlan, list[str]]):
-    """`inv db.seed`: every seed file (and the callable) in one transaction."""
-
-    intent = Intent.WRITE
-    action = "seed"
-
-    def plan(self, work: Work) -> SeedPlan:
-        root = work.settings.project_root
-        files = seed_files(work.settings, warn=work.console.warn)
-        return SeedPlan(tuple(str(p.relative_to(root)) for p in files), work.settings.seed_callable)
-
-    def show(self, work: Work, plan: SeedPlan) -> bool:
-        return bool(plan.files or plan.callable)
-
-    def act(self, work: Work, plan: SeedPlan, held: Held | None) -> list[str]:
-        return apply_seeds(work.settings, work.conn, work.grant)
-
-    def idle(self, work: Work, plan: SeedPlan) -> list[str]:
-        return []
-
-
-def seed_into(work: Work, grant: Grant, again: str) -> None:
-    """Seed `work`'s database under `grant` (a flow composing a seed), one line either way."""
-    ran = apply_seeds(work.settings, work.conn, grant, again)
-    work.console.step(f"seeded from {', '.join(ran)}" if ran else "no seed files to load")
-
-
 def apply_seeds(
     settings: Settings, connection: Connection, grant: Grant, again: str = "inv db.seed"
 ) -> list[str]:
@@ -222,11 +183,11 @@ def _run_file(
                 ) from None
             if type(getattr(exc, "orig", None)).__name__ == "UniqueViolation":
                 raise SeedFailed(
-                    f"{where}: its rows are already there ({_first_line(exc)}); nothing was seeded",
+                    f"{where}: its rows are already there ({first_line(exc)}); nothing was seeded",
                     "the database is already seeded: `inv db.reset --yes` rebuilds and reseeds it",
                 ) from exc
             raise SeedFailed(
-                f"{where} failed: {_first_line(exc)}; the seed was rolled back",
+                f"{where} failed: {first_line(exc)}; the seed was rolled back",
                 f"fix the file and run `{again}`",
             ) from exc
 
@@ -239,20 +200,10 @@ def _line_in_statement(exc: Exception, sql: str) -> int:
     return sql.count("\n", 0, int(position) - 1) if position else 0
 
 
-def _first_line(exc: Exception) -> str:
-    original = getattr(exc, "orig", None) or exc
-    lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__
-
-
 def _load_callable(spec: str, root: Path) -> Callable[[Connection], Any]:
-    module_name, _, attr = spec.partition(":")
-    try:
-        if str(root) not in sys.path:
-            sys.path.insert(0, str(root))
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError, TypeError) as exc:
-        raise ConfigError(f"DB_SEED_CALLABLE={spec!r} cannot be loaded: {exc}") from None
+    from dbtasks import project_code
+
+    target = project_code.load(spec, "DB_SEED_CALLABLE", root, "fix it or DB_SEED_CALLABLE")
     if not callable(target):
         raise ConfigError(f"DB_SEED_CALLABLE={spec!r} is not callable")
     return target  # type: ignore[no-any-return]
@@ -275,7 +226,7 @@ def _run_callable(
                 f"interrupted: seed {spec} was cancelled and rolled back"
             ) from None
         raise SeedFailed(
-            f"seed {spec} failed: {_first_line(exc)}; the seed was rolled back",
+            f"seed {spec} failed: {first_line(exc)}; the seed was rolled back",
             f"fix it and run `{again}`",
         ) from exc
 
@@ -283,16 +234,12 @@ def _run_callable(
 def iter_fingerprint_files(settings: Settings) -> Iterator[Path]:
     """Files whose content a snapshot depends on, besides the migrations: the seed files,
     and the seed callable's module, found the way Python imports it."""
+    from dbtasks import project_code
+
     yield from seed_files(settings)
     if settings.seed_callable:
-        module = settings.seed_callable.partition(":")[0]
-        root = str(settings.project_root)
-        if root not in sys.path:
-            sys.path.insert(0, root)
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError, TypeError):
-            spec = None
-        if spec is None or not spec.origin or not Path(spec.origin).is_file():
+        found = project_code.module_file(settings.seed_callable, settings.project_root)
+        if found is None:
+            module = settings.seed_callable.partition(":")[0]
             raise ConfigError(f"DB_SEED_CALLABLE={settings.seed_callable!r}: no module {module!r}")
-        yield Path(spec.origin)
+        yield found

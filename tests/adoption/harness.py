@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtasks import pg
-from dbtasks.introspect import Description, describe
+from dbtasks.catalog import Description, describe
 from dbtasks.settings import Settings
 from tests.support import scratch_grant
 

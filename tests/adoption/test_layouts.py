@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dbtasks.introspect import diff
+from dbtasks.catalog import diff
 from tests.adoption import layouts
 from tests.adoption.harness import Database, Databases, Project, Run, ok
 from tests.adoption.histories import qualified_history

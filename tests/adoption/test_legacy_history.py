@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from dbtasks.introspect import diff
+from dbtasks.catalog import diff
 from tests.adoption import legacy
 from tests.adoption.harness import Database, Databases, Project, ok
 from tests.adoption.layouts import fresh_project, legacy_project

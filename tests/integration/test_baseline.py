@@ -18,7 +18,7 @@ import pytest
 
 from dbtasks.adapter.run import MigrationFailed
 from dbtasks.console import Console
-from dbtasks.migrations.onboard import Prepare
+from dbtasks.flows.prepare import Prepare
 from dbtasks.settings import Settings
 from dbtasks.snapshot import fingerprint
 from dbtasks.workflow import execute

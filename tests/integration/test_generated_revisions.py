@@ -125,7 +125,7 @@ def test_comments_docstrings_and_acknowledgements_are_not_edits(
 def test_a_seed_failing_inside_a_reset_says_to_reset_again(
     tmp_path: Path, cluster: Settings
 ) -> None:
-    from dbtasks.reset import ResetOptions, reset
+    from dbtasks.flows.reset import ResetOptions, reset
     from dbtasks.seeds import SeedFailed
 
     project = make_project(tmp_path / "seeded", cluster, models=models())

@@ -90,7 +90,7 @@ def test_up_after_kill_9(scratch: Path) -> None:
     stack.up(Console())
     os.kill(cluster_pid(stack.settings), signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while cluster.running_pid(stack.settings.data_dir) and time.monotonic() < deadline:
+    while cluster.running(stack.settings.data_dir) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stack.up(Console()).changed
     assert probe(stack.settings.endpoint).server_version
@@ -180,6 +180,7 @@ def test_server_settings_travel_on_the_command_line() -> None:
 
 
 def cluster_pid(settings: Settings) -> int:
-    pid = cluster.running_pid(settings.data_dir)
+    found = cluster.running(settings.data_dir)
+    pid = found.pid if found else None
     assert pid is not None
     return pid

@@ -10,8 +10,8 @@ import pytest
 from dbtasks import guard, pg
 from dbtasks.console import Console
 from dbtasks.errors import Refused
+from dbtasks.flows.reset import ResetOptions, reset
 from dbtasks.guard import Intent
-from dbtasks.reset import ResetOptions, reset
 from dbtasks.seeds import SeedFailed, apply_seeds
 from dbtasks.stack import ensure_ready
 from tests import flows as commands

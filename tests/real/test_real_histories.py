@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from dbtasks.introspect import diff
+from dbtasks.catalog import diff
 from tests.real.harness import Built, Database, ok, ok_json
 
 pytestmark = [pytest.mark.real, pytest.mark.integration, pytest.mark.e2e]

@@ -54,7 +54,7 @@ def moved(candidates: tuple[str, ...], name: str) -> Any:
 
 
 def find_project_root(start: Path) -> Path:
-    where = ("dbtasks.sources", "dbtasks.settings")
+    where = ("dbtasks.settings.sources", "dbtasks.settings")
     find: Callable[[Path], Path] = moved(where, "find_project_root")
     return find(start)
 

@@ -19,9 +19,9 @@ import pytest
 
 from dbtasks.console import Console
 from dbtasks.errors import Refused
-from dbtasks.migrations.onboard import Prepare
-from dbtasks.reset import ResetOptions, reset
-from dbtasks.seeds import Seed
+from dbtasks.flows.prepare import Prepare
+from dbtasks.flows.reset import ResetOptions, reset
+from dbtasks.flows.seed import Seed
 from dbtasks.settings import Settings
 from dbtasks.stack import get_stack
 from dbtasks.workflow import execute

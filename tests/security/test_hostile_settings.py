@@ -20,8 +20,8 @@ from psycopg2.extensions import parse_dsn
 
 from dbtasks.console import Console
 from dbtasks.errors import ConfigError, HealthError
+from dbtasks.flows.prepare import Prepare
 from dbtasks.health import probe
-from dbtasks.migrations.onboard import Prepare
 from dbtasks.settings import Settings, load_settings
 from dbtasks.workflow import execute
 from tests.projects import make_project, write_chain

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from dbtasks.console import Console
-from dbtasks.reset import ResetOptions, reset
+from dbtasks.flows.reset import ResetOptions, reset
 from dbtasks.settings import Settings
 from dbtasks.snapshot import snapshot_name
 from tests.projects import ScratchProject, make_project, write_chain

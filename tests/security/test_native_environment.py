@@ -74,9 +74,9 @@ def test_postmaster_environment_holds_no_secrets(scratch: Path) -> None:
     stack = NativeStack(make_settings(scratch))
     stack.up(Console())
     try:
-        pid = cluster.running_pid(stack.settings.data_dir)
-        assert pid is not None
-        assert_minimal(read_environ(pid), stack.settings)
+        found = cluster.running(stack.settings.data_dir)
+        assert found is not None
+        assert_minimal(read_environ(found.pid), stack.settings)
     finally:
         destroy(stack)
 

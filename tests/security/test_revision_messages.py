@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dbtasks.errors import ConfigError
-from dbtasks.migrations.author import empty_revision, merge, validate_message
+from dbtasks.flows.author import empty_revision, merge, validate_message
 from dbtasks.settings import Settings
 from tests.projects import ScratchProject, make_project, revision_text
 

@@ -8,7 +8,7 @@ from sqlalchemy import Column, Integer
 
 from dbtasks.adapter.autogen import _diff_line, summarize
 from dbtasks.errors import ConfigError
-from dbtasks.migrations.author import validate_message
+from dbtasks.flows.author import validate_message
 from dbtasks.migrations.lock import NAMESPACE, lock_key
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dbtasks.keys import KEYS
+from dbtasks.settings.keys import KEYS
 from dbtasks.stack.compose import last_words, project_name
 from dbtasks.stack.engine import SERVICE, unreachable
 from tests.support import REPO

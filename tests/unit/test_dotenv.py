@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dbtasks.errors import ConfigError
-from dbtasks.sources import read_dotenv
+from dbtasks.settings.sources import read_dotenv
 from tests.support import HOSTILE_PASSWORD
 
 

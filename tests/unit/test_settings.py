@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from dbtasks.errors import ConfigError, ExitCode
-from dbtasks.keys import KEYS
 from dbtasks.settings import load_settings
+from dbtasks.settings.keys import KEYS
 from tests.support import HOSTILE_PASSWORD, REPO
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from dbtasks.console import Console
 from dbtasks.errors import ConfigError, ExitCode, Refused
+from dbtasks.flows.author import Autogenerate, Init
+from dbtasks.flows.migrate import Downgrade, Stamp, Upgrade
+from dbtasks.flows.seed import Seed
 from dbtasks.guard import Intent, check
-from dbtasks.migrations.apply import Downgrade, Stamp, Upgrade
-from dbtasks.migrations.author import Autogenerate, Init
-from dbtasks.seeds import Seed
 from dbtasks.settings import load_settings
 from dbtasks.workflow import execute
 

@@ -35,7 +35,7 @@ def find(settings: Settings) -> AlembicFiles | None:
     return found if found.ini or found.toml else None
 
 
-def require(settings: Settings) -> AlembicFiles:
+def required(settings: Settings) -> AlembicFiles:
     found = find(settings)
     if found is None:
         raise ConfigError(

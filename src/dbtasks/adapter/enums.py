@@ -16,8 +16,6 @@ from alembic.operations import ops
 
 def add_enum_statements(context: Any, script: Any) -> None:
     """Rewrite the revision's operations in place."""
-    from alembic.operations import ops
-
     by_tables = [
         t
         for op in script.upgrade_ops.ops

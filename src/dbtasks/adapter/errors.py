@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from dbtasks.errors import ConfigError, DbTasksError
+from dbtasks.errors import ConfigError, DbTasksError, first_line
 
 HISTORY_HINT = "see `inv db.history` for the revision ids"
 # Alembic only warns about these, then fails later with a KeyError or picks one file.
@@ -82,7 +82,7 @@ def loading(files: Files) -> Iterator[None]:
         if located is None:
             raise
         raise RevisionError(
-            f"{located}: {type(exc).__name__}: {_first_line(exc)}",
+            f"{located}: {type(exc).__name__}: {first_line(exc)}",
             "fix that file: every command loads every revision",
         ) from None
 
@@ -133,7 +133,7 @@ def resolution_error(exc: Exception, files: Files) -> RevisionError:
         close = difflib.get_close_matches(str(exc.argument), files.known, 3, 0.6)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         return RevisionError(_unknown(str(exc), exc.argument), hint + HISTORY_HINT)
-    return RevisionError(_first_line(exc), HISTORY_HINT)
+    return RevisionError(first_line(exc), HISTORY_HINT)
 
 
 def _unknown(message: str, argument: str) -> str:
@@ -141,7 +141,7 @@ def _unknown(message: str, argument: str) -> str:
         return f"revision prefix {argument!r} is ambiguous: {message.split(':', 1)[-1].strip()}"
     if message.startswith("No such revision or branch"):
         return f"unknown revision {argument!r}"
-    return _first_line(Exception(message))
+    return first_line(Exception(message))
 
 
 def _history_warning(message: str, files: Files) -> RevisionError:
@@ -173,8 +173,3 @@ def locate(exc: BaseException, files: Files) -> str | None:
     if not frames:
         return None
     return f"{files.rel(frames[-1].filename)} line {frames[-1].lineno}"
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

@@ -268,7 +268,7 @@ def env_at_fault(ws: Workspace, exc: BaseException) -> str | None:
     """'env.py line N' when the error comes from env.py itself, not from a revision it ran."""
     import traceback
 
-    env = (Path(ws.script.dir) / "env.py").resolve()
+    env = (ws.script_dir / "env.py").resolve()
     frames = traceback.extract_tb(exc.__traceback__)
     if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == env:
         return f"{ws.relpath(env)} line {exc.lineno}"

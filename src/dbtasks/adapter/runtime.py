@@ -7,12 +7,7 @@ Settings when the plain `alembic` command runs env.py directly.
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks.adapter.workspace import CONNECTION_KEY, GRANT_KEY, SETTINGS_KEY, VERSION_KEY
@@ -134,51 +129,18 @@ def load_metadata(settings: Settings) -> MetaData:
     """Import `DB_METADATA` ("package.module:attr.path"); the library never names a project."""
     from sqlalchemy import MetaData
 
-    spec = settings.metadata
-    if not spec or ":" not in spec:
-        raise ConfigError(
-            f"DB_METADATA={spec!r} must look like 'package.models:Base.metadata'",
-            'set it in [tool.dbtasks] as metadata = "..."',
-        )
-    module_name, _, attr_path = spec.partition(":")
-    root = str(settings.project_root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attr_path.split("."):
-            target = getattr(target, part)
-    except Exception as exc:  # the models are the project's code: anything can go wrong
-        raise ConfigError(
-            f"DB_METADATA={spec!r} cannot be loaded: {_model_error(exc, root)}",
-            "fix the models module or DB_METADATA (the revisions are not at fault)",
-        ) from None
+    from dbtasks import project_code
+
+    spec = settings.metadata or ""
+    target = project_code.load(
+        spec,
+        "DB_METADATA",
+        settings.project_root,
+        "fix the models module or DB_METADATA (the revisions are not at fault)",
+    )
     if not isinstance(target, MetaData):
         raise ConfigError(f"DB_METADATA={spec!r} is a {type(target).__name__}, not a MetaData")
     return target
-
-
-def _model_error(exc: BaseException, root: str) -> str:
-    """The error, and where in the project's own files it happened."""
-    kind = type(exc).__name__
-    first = (str(exc).strip().splitlines() or [""])[0]
-    where = None
-    if isinstance(exc, SyntaxError) and exc.filename:
-        where, first = (exc.filename, exc.lineno), exc.msg
-    else:
-        mine = [f for f in traceback.extract_tb(exc.__traceback__) if _projects(f.filename, root)]
-        where = (mine[-1].filename, mine[-1].lineno) if mine else None
-    if where is None:
-        return f"{kind}: {first}"
-    return f"{os.path.relpath(where[0], root)} line {where[1]}: {kind}: {first}"
-
-
-def _projects(filename: str, root: str) -> bool:
-    """A file of the project itself: not dbtasks, nor anything installed (a .venv inside
-    the project included)."""
-    path = Path(filename)
-    installed = (Path(sys.prefix), Path(__file__).parents[1])
-    return path.is_relative_to(root) and not any(path.is_relative_to(p) for p in installed)
 
 
 def search_path_sql(connection_or_dialect: Any, schema: str) -> tuple[str, str]:

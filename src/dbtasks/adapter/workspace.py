@@ -40,7 +40,7 @@ def make_config(settings: Settings, output: TextIO | None = None) -> Config:
 
     from dbtasks.adapter import config_files
 
-    files = config_files.require(settings)
+    files = config_files.required(settings)
     # quiet: our console reports progress; Alembic's own "Generating ... done" would be noise.
     config = Config(
         str(files.ini) if files.ini else None,
@@ -105,6 +105,15 @@ class Workspace:
 
     def relpath(self, path: str | Path) -> str:
         return self.files.rel(path)
+
+    @property
+    def script_dir(self) -> Path:
+        """The folder holding env.py and the revision template (Alembic's script_location)."""
+        return Path(self.script.dir)
+
+    def module(self, revision: str) -> Any:
+        """The imported revision module, for the markers a revision file may declare."""
+        return module_of(self, revision)
 
     @property
     def version(self) -> VersionTable:

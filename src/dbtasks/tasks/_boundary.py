@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from invoke.exceptions import Exit
 
 from dbtasks.console import Console
-from dbtasks.errors import DbTasksError, ExitCode, HealthError, StackError
+from dbtasks.errors import DbTasksError, ExitCode, HealthError, StackError, first_line
 
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
@@ -107,7 +107,7 @@ def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
             raise
         # The database refused a statement, or the connection died mid-command: the
         # driver's words, on one line.
-        error = StackError(f"the database reported an error: {_first_line(exc)}")
+        error = StackError(f"the database reported an error: {first_line(exc)}")
         code = error.exit_code
         raise _exit(run, error.render(), code, exc) from None
     finally:
@@ -137,12 +137,6 @@ def _explained(run: Run, exc: DbTasksError) -> DbTasksError:
 
 def _from_driver(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] in ("psycopg2", "sqlalchemy")
-
-
-def _first_line(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None) or exc
-    lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__
 
 
 def suggest_task_names() -> None:

@@ -16,7 +16,7 @@ NAMESPACE = "db"
 @task()
 def prepare(c: Context) -> None:
     """Get a database ready, however far along it is: stack, migrations, seeds. Idempotent."""
-    from dbtasks.migrations.onboard import Prepare
+    from dbtasks.flows.prepare import Prepare
     from dbtasks.workflow import execute
 
     with command() as run:
@@ -28,7 +28,7 @@ def prepare(c: Context) -> None:
 @task()
 def init(c: Context) -> None:
     """Bring the stack up, create the schema and migrate a new database to head."""
-    from dbtasks.migrations.author import Init
+    from dbtasks.flows.author import Init
     from dbtasks.workflow import execute
 
     with command() as run:
@@ -44,7 +44,7 @@ def init(c: Context) -> None:
 )
 def revision(c: Context, message: str = "", empty: bool = False) -> None:
     """Autogenerate a migration from the models (or an empty one with --empty)."""
-    from dbtasks.migrations.author import Autogenerate, empty_revision, validate_message
+    from dbtasks.flows.author import Autogenerate, empty_revision, validate_message
     from dbtasks.workflow import execute
 
     with command() as run:
@@ -71,7 +71,7 @@ def revision(c: Context, message: str = "", empty: bool = False) -> None:
 )
 def upgrade(c: Context, revision: str = "heads", sql: bool = False) -> None:
     """Apply pending migrations under a lock, with progress."""
-    from dbtasks.migrations.apply import Upgrade
+    from dbtasks.flows.migrate import Upgrade
     from dbtasks.reads.sql import offline_sql
     from dbtasks.workflow import execute, read
 
@@ -94,7 +94,7 @@ def downgrade(
     c: Context, revision: str, yes: bool = False, sql: bool = False, allow_remote: bool = False
 ) -> None:
     """Roll back migrations, after showing what will be undone."""
-    from dbtasks.migrations.apply import Downgrade
+    from dbtasks.flows.migrate import Downgrade
     from dbtasks.reads.sql import offline_sql
     from dbtasks.workflow import execute, read
 
@@ -121,7 +121,7 @@ def stamp(
     c: Context, revision: str, yes: bool = False, purge: bool = False, allow_remote: bool = False
 ) -> None:
     """Set the version table to a revision without running any migration."""
-    from dbtasks.migrations.apply import Stamp
+    from dbtasks.flows.migrate import Stamp
     from dbtasks.workflow import execute
 
     with command() as run:
@@ -134,8 +134,8 @@ def stamp(
 @task(help={"message": "the merge revision's message (default: merge heads)"})
 def merge(c: Context, message: str = "merge heads") -> None:
     """Write a revision that joins every head, after two branches each added one."""
-    from dbtasks.migrations.author import merge as write_merge
-    from dbtasks.migrations.author import validate_message
+    from dbtasks.flows.author import merge as write_merge
+    from dbtasks.flows.author import validate_message
 
     with command() as run:
         new = write_merge(run.settings, validate_message(message))
@@ -161,8 +161,8 @@ def reset(
     no_snapshot: bool = False,
 ) -> None:
     """Throw the local database away and rebuild it at head, seeded."""
-    from dbtasks.reset import ResetOptions
-    from dbtasks.reset import reset as run_reset
+    from dbtasks.flows.reset import ResetOptions
+    from dbtasks.flows.reset import reset as run_reset
 
     with command() as run:
         options = ResetOptions(
@@ -174,7 +174,7 @@ def reset(
 @task(help={"allow_remote": REMOTE_HELP})
 def seed(c: Context, allow_remote: bool = False) -> None:
     """Load the seed files into the database, in one transaction."""
-    from dbtasks.seeds import Seed
+    from dbtasks.flows.seed import Seed
     from dbtasks.workflow import execute
 
     with command() as run:

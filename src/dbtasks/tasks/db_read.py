@@ -69,7 +69,7 @@ def adopt(
     c: Context, json: bool = False, stamp: str = "", yes: bool = False, purge: bool = False
 ) -> None:
     """Check an existing Alembic project and database; say what they need."""
-    from dbtasks.migrations.apply import Stamp
+    from dbtasks.flows.migrate import Stamp
     from dbtasks.reads.adopt import adopt as report_on
     from dbtasks.tasks import _render
     from dbtasks.workflow import execute, read

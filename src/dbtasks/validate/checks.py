@@ -57,10 +57,10 @@ def transactions(ws: Workspace) -> list[Finding]:
     that does not set transaction_per_migration=True commits the revisions before it too."""
     from dbtasks.reads.adopt import ENV_RUNTIME, classify_env
 
-    env = Path(ws.script.dir) / "env.py"
+    env = ws.script_dir / "env.py"
     env_text = env.read_text(encoding="utf-8") if env.is_file() else ""
     per_revision = "transaction_per_migration=True" in env_text.replace(" ", "")
-    if classify_env(Path(ws.script.dir)) == ENV_RUNTIME or per_revision:
+    if classify_env(ws.script_dir) == ENV_RUNTIME or per_revision:
         return []
     return [
         fail(

@@ -8,7 +8,7 @@ with the schema at head; the downward pass undoes one revision at a time and com
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ class Pass:
 
 
 def _describe(connection: Connection, ws: Workspace) -> Any:
-    from dbtasks.introspect import describe
+    from dbtasks.catalog import describe
 
     raw: Any = connection.connection.dbapi_connection
     cur = raw.cursor()
@@ -161,8 +161,8 @@ def _undo(
     ws: Workspace, connection: Connection, revision: Revision, up: Pass, grant: Grant
 ) -> Finding | None:
     """Undo `revision`; the finding when it cannot be undone as it was done."""
+    from dbtasks.catalog import diff
     from dbtasks.errors import DbTasksError
-    from dbtasks.introspect import diff
 
     where = (revision.id, ws.relpath(revision.path))
     marker = _module_attr(ws, revision.id, IRREVERSIBLE)
@@ -231,9 +231,4 @@ def _database_enums(connection: Connection) -> dict[str, list[str]]:
 
 
 def _module_attr(ws: Workspace, revision: str, name: str) -> Any:
-    from dbtasks.adapter.workspace import module_of
-
-    return getattr(module_of(ws, revision), name, None)
-
-
-SqlFor = Callable[[str], str]
+    return getattr(ws.module(revision), name, None)

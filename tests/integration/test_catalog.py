@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dbtasks import pg
-from dbtasks.introspect import (
+from dbtasks.catalog import (
     Column,
     Constraint,
     EnumType,

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dbtasks import parsing as parse
 from dbtasks.errors import ConfigError
+from dbtasks.settings import parsing as parse
 
 # Settings that name the connection target: one layer supplies them all (a layer that
 # sets any of them beats every one of them below it).
@@ -37,11 +37,11 @@ class Key:
 KEYS = (
     Key("host", "DB_HOST", "127.0.0.1", parse.text),
     Key("port", "DB_PORT", 54322, parse.port),
-    Key("name", "DB_NAME", "mindmirror", parse.database),
+    Key("name", "DB_NAME", "app", parse.database),
     Key("user", "DB_USER", "postgres", parse.identifier),
     # Empty is unset: the local cluster then gets a generated password.
     Key("password", "DB_PASS", None, parse.secret),
-    Key("schema", "DB_SCHEMA", "mindmirror", parse.identifier),
+    Key("schema", "DB_SCHEMA", "public", parse.identifier),
     Key("database_url", "DATABASE_URL", None, parse.optional(parse.text)),
     Key("alembic_config", "DB_ALEMBIC_CONFIG", None, parse.optional(parse.text)),
     Key("version_table", "DB_VERSION_TABLE", "alembic_version", parse.identifier),

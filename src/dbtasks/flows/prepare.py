@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dbtasks import guard
+from dbtasks.flows.author import write_initial
+from dbtasks.flows.migrate import Move, Upgrade, final_status, run, show_revisions
 from dbtasks.guard import Intent
-from dbtasks.migrations.apply import Move, Upgrade, final_status, run, show_revisions
-from dbtasks.migrations.author import write_initial
 from dbtasks.workflow import Flow, Work
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Prepare(Flow[Onboarding, "MigrationStatus | None"]):
         if move.revisions:
             run(work, move, held, upgrade=True)
         if plan.seed:
-            from dbtasks.seeds import seed_into
+            from dbtasks.flows.seed import seed_into
 
             seed_into(work, guard.grant(work.settings, Intent.WRITE, "seed"), "inv db.seed")
         return final_status(work)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from dbtasks.stack import Stack
 
 
-logger = logging.getLogger("dbtasks.reset")
+logger = logging.getLogger("dbtasks.flows.reset")
 AGAIN = "inv db.reset --yes"  # what a failed rebuild's hint runs
 
 
@@ -206,8 +206,8 @@ def rebuild_on(work: Work, database: str, space: ScratchSpace, seed: bool) -> tu
 def rebuild(work: Work, seed: bool) -> tuple[str, ...]:
     """Upgrade `work`'s database to every head, then seed it, under `work`'s grant (a reset
     holds DESTROY, which covers both): the upgrade's and the seed's own steps, composed."""
-    from dbtasks.migrations.apply import Upgrade, run
-    from dbtasks.seeds import seed_into
+    from dbtasks.flows.migrate import Upgrade, run
+    from dbtasks.flows.seed import seed_into
 
     with work.lock() as held:
         move = Upgrade().plan(work)

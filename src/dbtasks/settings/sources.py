@@ -1,6 +1,6 @@
 """Where settings come from: the project root, `[tool.dbtasks]`, `.env`, the environment.
 
-Each layer maps setting fields to raw values; `settings.py` parses and validates them.
+Each layer maps setting fields to raw values; `dbtasks.settings` parses and validates them.
 Misspelt keys are named with the nearest known key rather than silently ignored: a
 misspelt `DB_ENV=production` would otherwise switch the production guard off.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtasks.errors import ConfigError
-from dbtasks.keys import BY_ENV, BY_FIELD, CONNECTION, KEYS
+from dbtasks.settings.keys import BY_ENV, BY_FIELD, CONNECTION, KEYS
 
 # Files that mark a project's own root. The nearest directory holding one wins, so a
 # monorepo's parent `.env` or pyproject.toml is never picked up by a sub-project.

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from dbtasks import guard
 from dbtasks.errors import ConfigError, DbTasksError
+from dbtasks.flows.migrate import Move, Upgrade, final_status, run, show_revisions
 from dbtasks.guard import Intent
-from dbtasks.migrations.apply import Move, Upgrade, final_status, run, show_revisions
 from dbtasks.workflow import Flow, Work
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dbtasks.introspect import (
+from dbtasks.catalog import (
     Column,
     Constraint,
     Description,

@@ -19,8 +19,8 @@ from typing import Any
 
 from dbtasks import passwords
 from dbtasks.errors import ConfigError
-from dbtasks.keys import parse_all
-from dbtasks.sources import choose, find_project_root, layers
+from dbtasks.settings.keys import parse_all
+from dbtasks.settings.sources import choose, find_project_root, layers
 from dbtasks.stack import Capabilities, capabilities_of, choose_backend
 from dbtasks.supabase import MANAGED_SCHEMAS, with_hosted_defaults
 from dbtasks.target import Endpoint, from_parts, from_url, is_loopback

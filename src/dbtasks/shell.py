@@ -10,8 +10,20 @@ import os
 import pwd
 import subprocess
 from collections.abc import Mapping, Sequence
+from typing import TypeAlias
 
 from dbtasks.errors import StackError
+
+Completed: TypeAlias = subprocess.CompletedProcess[str]
+
+
+class ProgramNotFound(StackError):
+    """The program to run is not installed, or not on PATH: callers that can say what to
+    install catch this one, the others let its message stand."""
+
+    def __init__(self, program: str) -> None:
+        super().__init__(f"cannot run {program}: not found")
+        self.program = program
 
 
 def run(
@@ -19,30 +31,32 @@ def run(
     *,
     user: str | None = None,
     env: Mapping[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
+    extra_env: Mapping[str, str] | None = None,
+) -> Completed:
     """Run `args`, optionally as another (unprivileged) user; output is captured as text.
 
     Without `env` the program inherits the caller's environment. With it, `env` is all it
-    gets, plus HOME, USER and LOGNAME of the account it runs as.
+    gets, plus HOME, USER and LOGNAME of the account it runs as. `extra_env` comes on top
+    of either: how a secret reaches a program without appearing on its command line.
     """
     account = pwd.getpwnam(user) if user is not None and os.geteuid() == 0 else None
     kwargs: dict[str, object] = {}
     if account is not None:
         kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
     try:
-        result: subprocess.CompletedProcess[str] = subprocess.run(
+        result: Completed = subprocess.run(
             list(args),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            env=_environment(env, account),
+            env={**_environment(env, account), **(extra_env or {})},
             check=False,
             cwd="/",  # the unprivileged user may not be able to enter the caller's directory
             **kwargs,  # type: ignore[call-overload]
         )
         return result
     except FileNotFoundError:
-        raise StackError(f"cannot run {args[0]}: not found") from None
+        raise ProgramNotFound(args[0]) from None
 
 
 def _environment(

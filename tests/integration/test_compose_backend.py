@@ -1,26 +1,27 @@
-"""The compose backend's branches a real Docker engine cannot show, with MockContext.
+"""The compose backend's branches a real Docker engine cannot show, with a fake docker CLI.
 
-tests/docker/ drives the backend against a real engine; here the docker CLI is Invoke's
-MockContext and the engine a stub, for what a machine with a working Docker never shows:
-no docker binary, no compose plugin, no SDK, a registry that cannot be reached. The
-session cluster plays the container where a real query is needed.
+tests/docker/ drives the backend against a real engine; here the docker CLI is a fake
+behind ComposeStack's runner (the seam in front of `shell.run`) that answers by argument
+list and records each call with its environment, and the engine is a stub, for what a
+machine with a working Docker never shows: no docker binary, no compose plugin, no SDK, a
+registry that cannot be reached. Two tests put a docker script (or none) on PATH, so the
+real runner and `shell.run` are exercised too. The session cluster plays the container
+where a real query is needed.
 """
 
 from __future__ import annotations
 
 import io
-import shlex
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
-from unittest.mock import Mock
 
 import pytest
-from invoke.context import MockContext
-from invoke.runners import Result
 
+from dbtasks import shell
 from dbtasks.console import Console
 from dbtasks.errors import ConfigError, ExitCode, StackError
 from dbtasks.health import probe
@@ -30,13 +31,18 @@ from dbtasks.stack.engine import Container, Engine
 from tests.support import REPO
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from docker import DockerClient
 
 pytestmark = pytest.mark.integration
 FILE = str(REPO / "docker-compose.yml")
-CONTEXT = "docker context inspect --format '{{.Endpoints.docker.Host}}'"
-PLUGIN = "docker compose version --short"
+CONTEXT = ["docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"]
+PLUGIN = ["docker", "compose", "version", "--short"]
 HOST = "unix:///run/user/1000/docker.sock"
+COMPOSE_ENV = ("DB_IMAGE", "DB_PORT", "DB_PASS", "DB_NAME")
+
+Answer = shell.Completed | shell.ProgramNotFound
 
 
 class StubEngine(Engine):
@@ -72,21 +78,41 @@ class StubEngine(Engine):
         return self.image_present
 
 
-def compose(settings: Settings, *args: str) -> str:
+class FakeDocker:
+    """ComposeStack's runner without a docker CLI: answers each argument list it knows
+    (a result, or the error `shell.run` raises), records every call and its environment."""
+
+    def __init__(self, answers: dict[tuple[str, ...], Answer]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def __call__(self, args: list[str], env: Mapping[str, str]) -> shell.Completed:
+        self.calls.append((list(args), dict(env)))
+        answer = self.answers.get(tuple(args))
+        if answer is None:
+            raise AssertionError(f"unexpected command: {args}")
+        if isinstance(answer, shell.ProgramNotFound):
+            raise answer
+        return answer
+
+    @property
+    def commands(self) -> list[list[str]]:
+        return [args for args, _ in self.calls]
+
+
+def compose(settings: Settings, *args: str) -> list[str]:
     project = project_name(settings.project_root)
-    return shlex.join(["docker", "compose", "-p", project, "-f", FILE, *args])
+    return ["docker", "compose", "-p", project, "-f", FILE, *args]
 
 
-def ok(stdout: str = "") -> Result:
-    return Result(stdout=stdout, exited=0)
+def ok(stdout: str = "") -> shell.Completed:
+    return shell.Completed([], 0, stdout, "")
 
 
-def mock(**extra: Result) -> MockContext:
-    return MockContext(run={CONTEXT: ok(HOST + "\n"), PLUGIN: ok("2.40.3"), **extra})
-
-
-def commands(ctx: MockContext) -> list[str]:
-    return [call.args[0] for call in cast(Mock, ctx.run).call_args_list]
+def fake(*extra: tuple[list[str], Answer]) -> FakeDocker:
+    """A docker CLI with its compose plugin, whose context names HOST, and `extra`."""
+    known = [(CONTEXT, ok(HOST + "\n")), (PLUGIN, ok("2.40.3")), *extra]
+    return FakeDocker({tuple(args): answer for args, answer in known})
 
 
 @pytest.fixture
@@ -107,32 +133,77 @@ def settings(cluster: Settings, tmp_path: Path) -> Settings:
 def test_up_runs_compose_then_a_real_query_and_creates_the_database(settings: Settings) -> None:
     # A running container that `compose up` replaces (changed settings): the session
     # cluster answers for the new one.
-    ctx = mock(**{compose(settings, "up", "--detach", "db"): ok()})
-    stack = ComposeStack(settings, ctx, connect=lambda host: StubEngine("running", "running"))
+    docker = fake((compose(settings, "up", "--detach", "db"), ok()))
+    stack = ComposeStack(settings, docker, connect=lambda host: StubEngine("running", "running"))
     result = stack.up(Console(out=io.StringIO()))
     assert result.changed and "started" in result.message
-    assert commands(ctx) == [CONTEXT, PLUGIN, compose(settings, "up", "--detach", "db")]
+    assert docker.commands == [CONTEXT, PLUGIN, compose(settings, "up", "--detach", "db")]
     assert probe(settings.endpoint).server_version  # DB_NAME now exists
 
 
 def test_a_busy_port_stops_up_before_compose_runs(settings: Settings) -> None:
-    ctx = mock()  # the session cluster holds the port; our container is absent
-    stack = ComposeStack(settings, ctx, connect=lambda host: StubEngine(first=None))
+    docker = fake()  # the session cluster holds the port; our container is absent
+    stack = ComposeStack(settings, docker, connect=lambda host: StubEngine(first=None))
     with pytest.raises(StackError, match=f"port {settings.endpoint.port} .* already in use"):
         stack.up(Console(out=io.StringIO()))
-    assert commands(ctx) == [CONTEXT, PLUGIN]
+    assert docker.commands == [CONTEXT, PLUGIN]
 
 
 def test_secrets_travel_in_the_environment(settings: Settings) -> None:
-    ctx = mock(**{compose(settings, "down"): ok()})
-    ComposeStack(settings, ctx, connect=lambda host: StubEngine()).down()
-    calls = cast(Mock, ctx.run).call_args_list
-    assert len(calls) == 3
+    docker = fake((compose(settings, "down"), ok()))
+    ComposeStack(settings, docker, connect=lambda host: StubEngine()).down()
+    assert len(docker.calls) == 3
+    for args, env in docker.calls:
+        assert all(settings.endpoint.password not in arg for arg in args)
+        assert env["DB_PASS"] == settings.endpoint.password
+        assert env["DB_PORT"] == str(settings.endpoint.port)
+        assert env["DB_IMAGE"] == settings.image
+        assert env["DB_NAME"] == settings.endpoint.database
+
+
+def fake_docker_on_path(bin_dir: Path, log: Path) -> None:
+    """A `docker` program that records its arguments and the compose variables it got."""
+    bin_dir.mkdir()
+    script = bin_dir / "docker"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        f"names = {[*COMPOSE_ENV, 'DBTASKS_CALLER_MARK']!r}\n"
+        f"with open({str(log)!r}, 'a') as f:\n"
+        "    env = {n: os.environ.get(n) for n in names}\n"
+        "    f.write(json.dumps({'args': sys.argv[1:], 'env': env}) + '\\n')\n"
+        "if sys.argv[1:3] == ['context', 'inspect']:\n"
+        f"    print({HOST!r})\n"
+    )
+    script.chmod(0o755)
+
+
+def test_the_default_runner_is_shell_run_with_settings_on_top_of_the_callers_environment(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "docker.jsonl"
+    fake_docker_on_path(tmp_path / "bin", log)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    monkeypatch.setenv("DBTASKS_CALLER_MARK", "inherited")
+    monkeypatch.setenv("DB_PASS", "a stale password from the caller")
+    ComposeStack(settings, connect=lambda host: StubEngine()).down()
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [["docker", *call["args"]] for call in calls] == [
+        CONTEXT,
+        PLUGIN,
+        compose(settings, "down"),
+    ]
+    ep = settings.endpoint
+    expected = {
+        "DB_IMAGE": settings.image,
+        "DB_PORT": str(ep.port),
+        "DB_PASS": ep.password,  # not the caller's: the settings' come on top
+        "DB_NAME": ep.database,
+        "DBTASKS_CALLER_MARK": "inherited",
+    }
     for call in calls:
-        assert settings.endpoint.password not in call.args[0]
-        assert call.kwargs["env"]["DB_PASS"] == settings.endpoint.password
-        assert call.kwargs["env"]["DB_PORT"] == str(settings.endpoint.port)
-        assert call.kwargs["env"]["DB_IMAGE"] == settings.image
+        assert all(ep.password not in arg for arg in call["args"])
+        assert call["env"] == expected
 
 
 def test_the_sdk_talks_to_the_engine_the_cli_context_names(settings: Settings) -> None:
@@ -142,7 +213,7 @@ def test_the_sdk_talks_to_the_engine_the_cli_context_names(settings: Settings) -
         hosts.append(host)
         return StubEngine()
 
-    ComposeStack(settings, mock(), connect=connect).status()
+    ComposeStack(settings, fake(), connect=connect).status()
     assert hosts == [HOST]
 
 
@@ -154,16 +225,29 @@ def test_the_sdk_talks_to_the_engine_the_cli_context_names(settings: Settings) -
     ],
 )
 def test_missing_docker_parts_say_what_to_do(
-    settings: Settings, failing: str, message: str
+    settings: Settings, failing: list[str], message: str
 ) -> None:
-    code = 127 if failing == CONTEXT else 1  # what bash answers for a missing program
-    ctx = mock(**{failing: Result(stderr="not found", exited=code)})
+    # What `shell.run` does: a missing program raises, a missing plugin exits 1.
+    answer: Answer = shell.ProgramNotFound("docker")
+    if failing == PLUGIN:
+        answer = shell.Completed(failing, 1, "", "docker: 'compose' is not a docker command.")
+    docker = fake((failing, answer))
     with pytest.raises(StackError) as info:
-        ComposeStack(settings, ctx, connect=lambda host: StubEngine()).up(Console())
+        ComposeStack(settings, docker, connect=lambda host: StubEngine()).up(Console())
     assert message in info.value.render()
     assert "DB_BACKEND=native" in info.value.render()
     assert info.value.exit_code == ExitCode.FAILED
-    assert commands(ctx)[-1] == failing  # nothing runs after the failed check
+    assert docker.commands[-1] == failing  # nothing runs after the failed check
+
+
+def test_no_docker_on_path_says_to_install_it(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # the real runner, and nothing to run
+    with pytest.raises(StackError) as info:
+        ComposeStack(settings, connect=lambda host: StubEngine()).up(Console())
+    assert info.value.message == "docker is not installed or not on PATH"
+    assert "DB_BACKEND=native" in info.value.render()
 
 
 @pytest.mark.parametrize(
@@ -176,23 +260,24 @@ def test_missing_sdk_says_which_extra_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "docker", stand_in)  # None: `import docker` fails
     with pytest.raises(StackError, match=r"Docker SDK for Python") as info:
-        ComposeStack(settings, mock()).status()
+        ComposeStack(settings, fake()).status()
     assert "dbtasks[compose]" in info.value.render()
 
 
 def test_missing_compose_file_is_bad_configuration(settings: Settings, tmp_path: Path) -> None:
     absent = replace(settings, compose_file=tmp_path / "nope.yml")
     with pytest.raises(ConfigError, match="DB_COMPOSE_FILE") as info:
-        ComposeStack(absent, mock(), connect=lambda host: StubEngine()).status()
+        ComposeStack(absent, fake(), connect=lambda host: StubEngine()).status()
     assert info.value.exit_code == ExitCode.BAD_INPUT
 
 
 def test_an_image_that_cannot_be_pulled_names_it(settings: Settings) -> None:
-    failure = Result(
-        stderr="Error response from daemon: Get https://r/v2/: no such host\n", exited=1
+    up = compose(settings, "up", "--detach", "db")
+    failure = shell.Completed(
+        up, 1, "", "Error response from daemon: Get https://r/v2/: no such host\n"
     )
-    ctx = mock(**{compose(settings, "up", "--detach", "db"): failure})
-    stack = ComposeStack(settings, ctx, connect=lambda host: StubEngine(image_present=False))
+    docker = fake((up, failure))
+    stack = ComposeStack(settings, docker, connect=lambda host: StubEngine(image_present=False))
     with pytest.raises(StackError) as info:
         stack.up(Console(out=io.StringIO()))
     assert f"cannot pull {settings.image}" in info.value.message

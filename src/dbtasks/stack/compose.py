@@ -1,23 +1,24 @@
 """The compose backend: a Postgres image (Supabase's by default) under `docker compose`.
 
-The lifecycle (up, down, destroy) is the `docker compose` CLI, run through one seam as
-argument lists, so `MockContext` tests see the exact commands. What the engine's API
-answers better than CLI text (is an engine reachable and why not, the container's state
-and logs, whether anything of the project is left) comes from the Docker SDK for Python,
-an optional extra imported lazily, by this backend only. Secrets travel in the environment,
-never on a command line: the compose file maps them (`DB_PASS` -> `POSTGRES_PASSWORD`).
+The lifecycle (up, down, destroy) is the `docker compose` CLI, run as argument lists
+through `dbtasks.shell.run` behind one injectable runner, so tests see the exact commands
+and the environment they get. What the engine's API answers better than CLI text (is an
+engine reachable and why not, the container's state and logs, whether anything of the
+project is left) comes from the Docker SDK for Python, an optional extra imported lazily,
+by this backend only. Secrets travel in the environment, never on a command line: the
+compose file maps them (`DB_PASS` -> `POSTGRES_PASSWORD`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbtasks import guard
+from dbtasks import guard, shell
 from dbtasks.errors import ConfigError, HealthError, StackError
 from dbtasks.guard import Intent
 from dbtasks.health import (
@@ -39,15 +40,21 @@ from dbtasks.stack.engine import (
 )
 
 if TYPE_CHECKING:
-    from invoke.context import Context
-    from invoke.runners import Result
-
     from dbtasks.console import Console
     from dbtasks.grants import Grant
     from dbtasks.settings import Settings
     from dbtasks.target import Endpoint
 
 _PORT_TAKEN = ("address already in use", "port is already allocated")
+
+Runner = Callable[[list[str], Mapping[str, str]], shell.Completed]
+"""Runs a docker command (an argument list) with the caller's environment plus the given
+variables; a program that is not installed raises `shell.ProgramNotFound`."""
+
+
+def run_docker(args: list[str], env: Mapping[str, str]) -> shell.Completed:
+    """The runner the backend uses outside tests."""
+    return shell.run(args, extra_env=env)
 
 
 def project_name(root: Path) -> str:
@@ -63,13 +70,11 @@ class ComposeStack:
     def __init__(
         self,
         settings: Settings,
-        ctx: Context | None = None,
+        runner: Runner = run_docker,
         connect: Callable[[str], Engine] = Engine.connect,
     ) -> None:
-        from invoke.context import Context
-
         self.settings = settings
-        self.ctx = ctx or Context()
+        self._runner = runner
         self.project = project_name(settings.project_root)
         self._connect = connect
 
@@ -79,9 +84,9 @@ class ComposeStack:
         file = str(self.settings.compose_file)
         return ["docker", "compose", "-p", self.project, "-f", file, *args]
 
-    def run(self, args: list[str]) -> Result:
-        import shlex
-
+    def run(self, args: list[str]) -> shell.Completed:
+        """`args` with what the compose file reads, in the environment: secrets included,
+        they never appear on a command line."""
         ep = self.settings.endpoint
         env = {
             "DB_IMAGE": self.settings.image,
@@ -89,22 +94,25 @@ class ComposeStack:
             "DB_PASS": ep.password,
             "DB_NAME": ep.database,
         }
-        return self.ctx.run(shlex.join(args), hide=True, warn=True, env=env, in_stream=False)
+        return self._runner(args, env)
 
-    def check(self, args: list[str], what: str) -> Result:
+    def check(self, args: list[str], what: str) -> shell.Completed:
         result = self.run(args)
-        if not result.ok:
+        if result.returncode != 0:
             raise StackError(f"{what} failed: {last_line(result)}", "see `inv stack.logs`")
         return result
 
     def preflight(self) -> Engine:
         """The docker CLI, its compose plugin and an answering engine, each with a next step."""
-        where = self.run(["docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"])
-        if where.exited == 127:
+        try:
+            where = self.run(
+                ["docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"]
+            )
+        except shell.ProgramNotFound:
             raise StackError(
                 "docker is not installed or not on PATH", "install Docker, " + NATIVE_HINT
-            )
-        if not self.run(["docker", "compose", "version", "--short"]).ok:
+            ) from None
+        if self.run(["docker", "compose", "version", "--short"]).returncode != 0:
             raise StackError(
                 "the Docker Compose plugin is missing",
                 "install the docker-compose-plugin package, " + NATIVE_HINT,
@@ -115,7 +123,8 @@ class ComposeStack:
                 "point it at the stack's docker-compose.yml",
             )
         # The SDK talks to the engine the CLI's current context names (Desktop, rootless).
-        host = str(where.stdout).strip() if where.ok and where.stdout.strip() else DEFAULT_HOST
+        answer = where.stdout.strip() if where.returncode == 0 else ""
+        host = answer or DEFAULT_HOST
         return self._connect(host)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -143,7 +152,7 @@ class ComposeStack:
 
     def _start(self, engine: Engine) -> None:
         result = self.run(self.compose("up", "--detach", SERVICE))
-        if result.ok:
+        if result.returncode == 0:
             return
         detail = last_line(result)
         if any(s in detail for s in _PORT_TAKEN):
@@ -253,7 +262,7 @@ def port_taken(port: int) -> StackError:
     )
 
 
-def last_line(result: Result) -> str:
+def last_line(result: shell.Completed) -> str:
     lines = [ln.strip() for ln in (result.stderr or result.stdout or "").splitlines() if ln.strip()]
     return lines[-1][:300] if lines else "no output"
 

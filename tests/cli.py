@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from unittest import mock
 
@@ -35,16 +35,19 @@ class _Stdin(io.StringIO):
 def run_inv(
     root: Path, env: Mapping[str, str], argv: Sequence[str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`inv ARGV` in `root`, in-process."""
+    """`inv ARGV` in `root`, in-process: Invoke finds the project's tasks.py as `inv`
+    would, and the project's own modules (models, revisions, a seed callable) are imported
+    afresh by every run, as a new process would."""
+    import invoke
     from invoke.program import Program
 
     from dbtasks import log
-    from dbtasks.tasks import namespace
 
     out, err = io.StringIO(), io.StringIO()
     code = 0
     with (
         _ONE_AT_A_TIME,
+        _forgetting_modules_under(root),
         mock.patch.dict(os.environ, dict(env), clear=True),
         contextlib.chdir(root),
         mock.patch.object(sys, "stdin", _Stdin(stdin or "")),
@@ -52,7 +55,7 @@ def run_inv(
         contextlib.redirect_stderr(err),
     ):
         try:
-            Program(namespace=namespace, name="inv", binary="inv").run(["inv", *argv])
+            Program(version=invoke.__version__).run(["inv", *argv])
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:  # what an uncaught error prints, in a real process
@@ -61,3 +64,17 @@ def run_inv(
         finally:
             log.teardown()
     return subprocess.CompletedProcess(["inv", *argv], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _forgetting_modules_under(root: Path) -> Iterator[None]:
+    """Modules imported from files under `root` (and the project's tasks.py) are dropped
+    afterwards, so that the next run reads the files as they are then."""
+    real = Path(os.path.realpath(root))
+    try:
+        yield
+    finally:
+        for name, module in list(sys.modules.items()):
+            origin = getattr(module, "__file__", None) or ""
+            if origin and Path(os.path.realpath(origin)).is_relative_to(real):
+                del sys.modules[name]

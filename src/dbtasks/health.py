@@ -30,7 +30,10 @@ STARTING = "server starting"
 SSL_REQUIRED = "SSL mismatch"
 BAD_OPTION = "bad connection option"
 
-# Substrings of libpq / server messages, in the order they are checked.
+# Substrings of libpq / server messages, in the order they are checked. psycopg2 gives a
+# connection failure no SQLSTATE (the server's FATAL arrives before there is a session,
+# and libpq reports only CONNECTION_BAD), so its words are all there is to go on; they are
+# English for libpq itself and for servers in the C locale, as dbtasks' own are.
 _REASONS = (
     ("password authentication failed", AUTH_FAILED),
     ("no password supplied", AUTH_FAILED),

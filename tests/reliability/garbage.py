@@ -9,7 +9,7 @@ from tests.projects import ScratchProject
 
 # Tasks that run tools over the working tree: they only ever get garbage the parser itself
 # rejects, so that nothing here can start a test run, a lint or a reformat.
-DEV_TASKS = frozenset({"test", "lint", "fmt"})
+DEV_TASKS = frozenset({"test", "lint", "fmt", "bench"})
 GENERIC = (("--no-such-flag",), ("zzz-extra-positional",), ("",))
 NUMBERS = ("abc", "-1", "99999999999999999999")
 MESSAGES = ("   ", "tab\there", "x" * 300)  # every one must be refused: no file is written

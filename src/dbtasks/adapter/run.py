@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dbtasks import log, pg
 from dbtasks.adapter.errors import resolving
 from dbtasks.adapter.workspace import CONNECTION_KEY, GRANT_KEY
-from dbtasks.errors import ConfigError, DbTasksError, ExitCode
+from dbtasks.errors import ConfigError, DbTasksError, ExitCode, first_line
 from dbtasks.guard import Intent
 
 if TYPE_CHECKING:
@@ -77,7 +77,14 @@ def migrate(
         # MigrationInfo.up_revision_id names the revision in both directions.
         now = time.perf_counter()
         revision = ws.graph.get(kw["step"].up_revision_id)
-        on_step(Step(revision, upgrade, now - clock[0], kw["ctx"].connection))
+        try:
+            on_step(Step(revision, upgrade, now - clock[0], kw["ctx"].connection))
+        except DbTasksError:
+            raise
+        except Exception as exc:  # our own bookkeeping failed: the revision is not to blame
+            raise DbTasksError(
+                f"recording revision {revision.id} failed: {first_line(exc)}; it was rolled back"
+            ) from exc
         done.append(revision.id)
         clock[0] = time.perf_counter()
 

@@ -94,12 +94,12 @@ def revision(sql: str = SQL, allow: dict[str, str] | None = None) -> Revision:
 @pytest.mark.parametrize(
     ("sql", "tables"),
     [
-        ('ALTER TABLE IF EXISTS ONLY "My"."T" * ADD x int', [Name("T", "My")]),
+        ('ALTER TABLE IF EXISTS ONLY "My"."T" ADD x int', [Name("T", "My")]),
         ("alter table App.Notes drop column body", [Name("notes", "app")]),
         ('drop table if exists a, app.b, "C" cascade', [Name("a"), Name("b", "app"), Name("C")]),
         ("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix ON ONLY s.t (a)", [Name("t", "s")]),
         ("create index on t (a)", [Name("t")]),
-        ("TRUNCATE TABLE ONLY a *, b RESTART IDENTITY CASCADE", [Name("a"), Name("b")]),
+        ("TRUNCATE TABLE ONLY a, b * RESTART IDENTITY CASCADE", [Name("a"), Name("b")]),
         ("REINDEX (VERBOSE) TABLE CONCURRENTLY x.y", [Name("y", "x")]),
         ("CREATE GLOBAL TEMPORARY TABLE tmp (a int)", [Name("tmp")]),
         ('CREATE TABLE "we""ird" (a int)', [Name('we"ird')]),

@@ -348,6 +348,25 @@ def test_a_statement_squawk_cannot_parse_says_it_was_not_checked() -> None:
     assert "not checked" in text
 
 
+def test_a_statement_postgres_rejects_warns_at_its_line() -> None:
+    sql = SQL.replace("COMMIT;", "SELEC 1; ALTER TABLE notes DROP COLUMN title;\nCOMMIT;")
+    found = report("ban-drop-column", "ALTER TABLE notes DROP COLUMN title", sql)
+    findings = judge(revision(sql), [found], set())
+    assert levels(findings) == [("fail", "ban-drop-column"), ("warn", "syntax-error")]
+    line = line_of("SELEC 1", sql)
+    assert findings[1].message == (
+        f'syntax-error [SQL line {line}: SELEC 1] syntax error at or near "SELEC" '
+        "(Postgres' parser rejects this statement, so it was not checked)"
+    )
+
+
+def test_a_rejected_statement_is_ignored_or_acknowledged_like_squawks_syntax_errors() -> None:
+    sql = "SELEC 1;\n"
+    assert judge(revision(sql), [], rule_keys(["syntax-error"])) == []
+    [finding] = judge(revision(sql, {"syntax-error": "psql runs this file"}), [], set())
+    assert finding.message.startswith("acknowledged: psql runs this file (syntax-error [")
+
+
 def test_describe_shortens_long_statements() -> None:
     sql = "ALTER TABLE notes ADD COLUMN " + ", ADD COLUMN ".join(f"c{i} int" for i in range(40))
     text = describe(Report("r", 3, 0, "msg"), scan(sql, VERSION).statements[0])

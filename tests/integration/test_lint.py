@@ -275,3 +275,43 @@ def test_findings_come_revision_by_revision_oldest_first(scratch_project: Scratc
         ("r003", Level.WARN),
     ]
     assert "dbtasks_allow is ignored" in findings[1].message
+
+
+def test_a_statement_postgres_rejects_warns_and_the_rest_is_still_linted(
+    scratch_project: ScratchProject,
+) -> None:
+    write_revision(scratch_project, 1, BASE)
+    rev, file = write_revision(
+        scratch_project,
+        2,
+        """
+        op.execute("SELEC 1")
+        op.drop_column("notes", "body")
+        """,
+    )
+    findings = run_lint(scratch_project)
+    [rejected] = [f for f in findings if f.message.startswith("syntax-error")]
+    assert (rejected.level, rejected.revision, rejected.file) == (Level.WARN, rev, file)
+    assert "SQL line " in rejected.message and "SELEC 1" in rejected.message
+    assert "Postgres' parser rejects this statement" in rejected.message
+    assert rules(failures(findings)) == {"ban-drop-column"}  # squawk read past it
+
+
+def test_what_the_parse_tree_names_right_stays_on_the_new_table(
+    scratch_project: ScratchProject,
+) -> None:
+    long = "ix_tags_" + "x" * 70  # Postgres cuts names at 63 bytes, DROP INDEX too
+    write_revision(scratch_project, 1, BASE)
+    write_revision(
+        scratch_project,
+        2,
+        f"""
+        op.execute("CREATE TABLE tags (id bigint PRIMARY KEY, name text)")
+        op.execute("CREATE INDEX {long} ON tags (name)")
+        op.execute("DROP INDEX {long[:63]}")
+        op.execute("ALTER /* nested /* comment */ here */ TABLE tags ADD c int NOT NULL")
+        op.execute("TRUNCATE ONLY tags CASCADE")
+        """,
+    )
+    findings = run_lint(scratch_project)
+    assert failures(findings) == [], [f.message for f in findings]

@@ -94,12 +94,12 @@ def revision(sql: str = SQL, allow: dict[str, str] | None = None) -> Revision:
 @pytest.mark.parametrize(
     ("sql", "tables"),
     [
-        ('ALTER TABLE IF EXISTS ONLY "My"."T" * ADD x int', [Name("T", "My")]),
+        ('ALTER TABLE IF EXISTS ONLY "My"."T" ADD x int', [Name("T", "My")]),
         ("alter table App.Notes drop column body", [Name("notes", "app")]),
         ('drop table if exists a, app.b, "C" cascade', [Name("a"), Name("b", "app"), Name("C")]),
         ("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix ON ONLY s.t (a)", [Name("t", "s")]),
         ("create index on t (a)", [Name("t")]),
-        ("TRUNCATE TABLE ONLY a *, b RESTART IDENTITY CASCADE", [Name("a"), Name("b")]),
+        ("TRUNCATE TABLE ONLY a, b * RESTART IDENTITY CASCADE", [Name("a"), Name("b")]),
         ("REINDEX (VERBOSE) TABLE CONCURRENTLY x.y", [Name("y", "x")]),
         ("CREATE GLOBAL TEMPORARY TABLE tmp (a int)", [Name("tmp")]),
         ('CREATE TABLE "we""ird" (a int)', [Name('we"ird')]),
@@ -346,6 +346,25 @@ def test_a_statement_squawk_cannot_parse_says_it_was_not_checked() -> None:
     text = describe(Report("syntax-error", 1, 0, "expected command"), None)
     assert text.startswith("syntax-error [SQL line 1] expected command")
     assert "not checked" in text
+
+
+def test_a_statement_postgres_rejects_warns_at_its_line() -> None:
+    sql = SQL.replace("COMMIT;", "SELEC 1; ALTER TABLE notes DROP COLUMN title;\nCOMMIT;")
+    found = report("ban-drop-column", "ALTER TABLE notes DROP COLUMN title", sql)
+    findings = judge(revision(sql), [found], set())
+    assert levels(findings) == [("fail", "ban-drop-column"), ("warn", "syntax-error")]
+    line = line_of("SELEC 1", sql)
+    assert findings[1].message == (
+        f'syntax-error [SQL line {line}: SELEC 1] syntax error at or near "SELEC" '
+        "(Postgres' parser rejects this statement, so it was not checked)"
+    )
+
+
+def test_a_rejected_statement_is_ignored_or_acknowledged_like_squawks_syntax_errors() -> None:
+    sql = "SELEC 1;\n"
+    assert judge(revision(sql), [], rule_keys(["syntax-error"])) == []
+    [finding] = judge(revision(sql, {"syntax-error": "psql runs this file"}), [], set())
+    assert finding.message.startswith("acknowledged: psql runs this file (syntax-error [")
 
 
 def test_describe_shortens_long_statements() -> None:

@@ -191,7 +191,7 @@ def judge(revision: Revision, reports: list[Report], ignore: set[str]) -> list[F
     """squawk's findings on one revision, as levels: see the module docstring."""
     findings: list[Finding] = []
     used: set[str] = set()
-    for report in reports:
+    for report in [*reports, *unparsed(revision.script)]:
         statement = revision.script.at(report.line, report.column)
         if _dropped(report, statement, ignore):
             continue
@@ -208,6 +208,18 @@ def judge(revision: Revision, reports: list[Report], ignore: set[str]) -> list[F
         unused = f"{MARKER} acknowledges {rule}, which nothing in this revision triggers"
         findings.append(warn(unused, revision.id, revision.file))
     return findings
+
+
+def unparsed(script: Script) -> list[Report]:
+    """The statements Postgres' parser rejects, as squawk reports one it cannot parse:
+    squawk never sees them (it would stop checking there), so lint says so itself."""
+    return [
+        Report(
+            "syntax-error", s.first_line, s.start - script.line_starts[s.first_line - 1], s.error
+        )
+        for s in script.statements
+        if s.error is not None
+    ]
 
 
 def _dropped(report: Report, statement: Statement | None, ignore: set[str]) -> bool:
@@ -231,7 +243,9 @@ def describe(report: Report, statement: Statement | None) -> str:
         excerpt = " ".join(statement.sql.split())
         where += f": {excerpt[:77]}..." if len(excerpt) > 80 else f": {excerpt}"
     text = f"{report.rule} [{where}] {report.message}"
-    if report.rule == "syntax-error":
+    if statement is not None and statement.error is not None:
+        text += " (Postgres' parser rejects this statement, so it was not checked)"
+    elif report.rule == "syntax-error":
         text += " (squawk could not parse this statement, so it was not checked)"
     return f"{text} {report.help}" if report.help else text
 

@@ -436,9 +436,6 @@ UNCHECKED = {
     ("migrations/journal.py", "insert"): "run in a revision's transaction (migrate), or by record",
     ("adapter/runtime.py", "search_path_sql"): "offline SQL: written out, never run",
     ("adapter/enums.py", "<module>"): "written into new revision files, run by migrate",
-    ("validate/sqlscan.py", "_named"): "a pattern for reading SQL",
-    ("validate/sqlscan.py", "_listed"): "a pattern for reading SQL",
-    ("validate/sqlscan.py", "names"): "a pattern for reading SQL",
 }  # fmt: skip
 _CHANGES = re.compile(
     r"\b(CREATE (DATABASE|SCHEMA|TABLE|EXTENSION)|DROP (DATABASE|SCHEMA|TABLE)|INSERT INTO|"

@@ -144,17 +144,11 @@ def prepare(
         except DbTasksError as exc:
             findings.append(warn(f"not linted: {exc.message}", rev.id, file))
             continue
-        allow, problem = allowances(_module(ws, rev.id))
+        allow, problem = allowances(ws.module(rev.id))
         if problem:
             findings.append(warn(problem, rev.id, file))
         revisions.append(Revision(rev.id, file, scan(sql, version), allow))
     return findings, revisions
-
-
-def _module(ws: Workspace, revision: str) -> ModuleType | None:
-    """The revision file as Alembic imported it: the marker is read, never parsed."""
-    script = ws.script.get_revision(revision)
-    return script.module if script is not None else None
 
 
 def allowances(module: ModuleType | None) -> tuple[dict[str, str], str | None]:

@@ -29,7 +29,7 @@ def test_cluster_accepts_configured_credentials(cluster: Settings) -> None:
     conn = psycopg2.connect(**cluster.endpoint.connect_kwargs())
     with conn, conn.cursor() as cur:
         cur.execute("SELECT current_user, current_database(), inet_server_addr()::text")
-        assert cur.fetchone() == ("postgres", "mindmirror", "127.0.0.1/32")
+        assert cur.fetchone() == ("postgres", cluster.endpoint.database, "127.0.0.1/32")
     conn.close()
 
 

@@ -146,7 +146,7 @@ class FakeServer:
                 continue
             self.connections += 1
             with conn:
-                conn.settimeout(5)
+                conn.settimeout(1)  # a client that refused to go on says nothing more
                 self._converse(conn)
 
     def _converse(self, conn: socket.socket) -> None:

@@ -24,9 +24,10 @@ def test_defaults(tmp_path: Path) -> None:
     assert (s.endpoint.host, s.endpoint.port, s.endpoint.database) == (
         "127.0.0.1",
         54322,
-        "mindmirror",
+        "app",
     )
-    assert (s.endpoint.user, s.schema, s.backend) == ("postgres", "mindmirror", "native")
+    # Generic: MindMirror's own names are in its pyproject.toml, not the library's defaults.
+    assert (s.endpoint.user, s.schema, s.backend) == ("postgres", "public", "native")
     assert s.data_dir == tmp_path / ".dbtasks" / "pgdata"
 
 

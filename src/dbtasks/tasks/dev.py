@@ -23,16 +23,25 @@ def _run(c: Context, *args: str, warn: bool = False) -> bool:
         "k": "only run tests matching this pytest -k expression",
         "coverage": "measure branch coverage of src/dbtasks, the `inv` subprocesses included "
         "(default; a full run fails under 90%)",
-        "fast": "skip the integration, end-to-end and docker tiers (no Postgres needed)",
+        "fast": "only the unit tier (no Postgres): the inner loop",
+        "docker": "only the docker tier: the compose backend on a real engine "
+        "(`.ci/docker-engine` first)",
     }
 )
-def test(c: Context, k: str = "", coverage: bool = True, fast: bool = False) -> None:
+def test(
+    c: Context, k: str = "", coverage: bool = True, fast: bool = False, docker: bool = False
+) -> None:
     """Run the test suite (it starts its own Postgres) and gate on coverage."""
     args = ["-m", "pytest"]
     if k:
         args += ["-k", k]
-    if fast:
-        args += ["-m", "not integration and not e2e and not docker"]
+    if docker:
+        args += ["-m", "docker"]  # one engine: its tests run one at a time
+    else:
+        # Every other tier, on every core: tests are isolated by database and port, and a
+        # module's shared fixtures stay in one worker (loadscope).
+        args += ["-n", "auto", "--dist", "loadscope"]
+        args += ["-m", "not integration and not e2e and not docker" if fast else "not docker"]
     if not coverage:
         _run(c, PYTHON, *args)
         return
@@ -40,7 +49,7 @@ def test(c: Context, k: str = "", coverage: bool = True, fast: bool = False) -> 
     passed = _run(c, PYTHON, "-m", "coverage", "run", *args, warn=True)
     _run(c, PYTHON, "-m", "coverage", "combine", "--quiet")
     # A partial run cannot reach the bar: it reports without failing.
-    gate = [] if not (k or fast) else ["--fail-under=0"]
+    gate = [] if not (k or fast or docker) else ["--fail-under=0"]
     covered = _run(c, PYTHON, "-m", "coverage", "report", *gate, warn=True)
     if not passed:
         raise Exit("tests failed", 1)

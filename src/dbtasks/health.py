@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dbtasks import log
 from dbtasks.errors import ConfigError, HealthError, last_line
@@ -75,15 +75,15 @@ def classify(message: str) -> str:
     return REFUSED if "could not connect" in message else TIMED_OUT
 
 
-def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
-    """One attempt: connect, `SELECT 1`, read the server version."""
+def connect(endpoint: Endpoint, application: str = "dbtasks", connect_timeout: float = 5.0) -> Any:
+    """A connection to the endpoint, or the reason there is none as a HealthError (a bad
+    connection option as bad input): what every command's first connection is."""
     import psycopg2
 
     from dbtasks import pg
 
-    started = time.perf_counter()
     try:
-        conn = pg.connect(endpoint, application="dbtasks health", connect_timeout=connect_timeout)
+        return pg.connect(endpoint, application=application, connect_timeout=connect_timeout)
     except psycopg2.OperationalError as exc:
         reason = classify(str(exc))
         if reason == BAD_OPTION:  # a setting to fix, not a server to start
@@ -91,6 +91,12 @@ def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
         error = _error(endpoint, reason, str(exc))
         log.event(logger, "health.failed", error.message, logging.WARNING, reason=error.reason)
         raise error from None
+
+
+def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
+    """One attempt: connect, `SELECT 1`, read the server version."""
+    started = time.perf_counter()
+    conn = connect(endpoint, "dbtasks health", connect_timeout)
     try:
         connected = time.perf_counter()
         with conn.cursor() as cur:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph_cache import Locations
     from dbtasks.settings import Settings
 
-FORMAT = "dbtasks-snapshot-3"  # change when what a snapshot holds changes
+FORMAT = "dbtasks-snapshot-4"  # change when what a snapshot holds changes
 _MARK = "dbtasks snapshot"
 _LOCK_NAMESPACE = 0x5A4D5348  # distinct from the migration lock's namespace
 NAME_LIMIT = 63  # bytes, Postgres' identifier limit
@@ -41,10 +41,9 @@ def fingerprint(settings: Settings, seed: bool, where: Locations) -> str:
     digest = hashlib.sha256(
         f"{FORMAT}\0{settings.schema}\0seed={seed}\0baseline={settings.baseline}\0".encode()
     )
-    files = where.files()
-    if seed:
-        files += list(iter_fingerprint_files(settings))
-    for path in files:
+    for path in where.files():  # their hashes, remembered by the graph cache when valid
+        digest.update(f"{path}\0{where.sha(path)}\0".encode())
+    for path in iter_fingerprint_files(settings) if seed else ():
         digest.update(str(path).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -83,14 +82,14 @@ def find(cur: Any, name: str) -> Snapshot | None:
     return Snapshot(name, tuple(h for h in heads.split(",") if h))
 
 
-def state(settings: Settings, where: Locations, seed: bool = True) -> str:
-    """'valid', 'stale' (only for older files) or 'none', for `db.status`."""
+def state(cur: Any, settings: Settings, where: Locations, seed: bool = True) -> str:
+    """'valid', 'stale' (only for older files) or 'none', for `db.status`; `cur` may be on
+    any database of the server (pg_database is shared by all)."""
     database = settings.endpoint.database
     name = snapshot_name(database, fingerprint(settings, seed, where))
-    with pg.maintenance(settings.endpoint) as cur:
-        if find(cur, name):
-            return "valid"
-        return "stale" if _others(cur, database, seed, name) else "none"
+    if find(cur, name):
+        return "valid"
+    return "stale" if _others(cur, database, seed, name) else "none"
 
 
 def _others(cur: Any, database: str, seed: bool, keep: str) -> list[str]:

@@ -71,10 +71,14 @@ class Work:
 
     @cached_property
     def cur(self) -> Any:
-        """An autocommit psycopg2 cursor on the target: reads and the migration lock."""
-        from dbtasks import pg
+        """An autocommit psycopg2 cursor on the target: reads and the migration lock. Its
+        connection is the command's probe too: a failure to connect is a HealthError."""
+        from dbtasks.health import connect
 
-        return self.resources.enter_context(pg.session(self.settings.endpoint))
+        conn = connect(self.settings.endpoint)
+        self.resources.callback(conn.close)
+        conn.autocommit = True
+        return self.resources.enter_context(conn.cursor())
 
     @cached_property
     def version(self) -> VersionTable:
@@ -138,10 +142,9 @@ class Work:
         """The current revisions, or None (and a warning) when the database does not answer:
         the history is the revision files', which need no database."""
         from dbtasks.errors import HealthError
-        from dbtasks.health import probe
 
         try:
-            probe(self.settings.endpoint)
+            self.cur.execute("SELECT 1")
         except HealthError as exc:
             self.console.warn(f"{exc.message}: showing the revision files only")
             return None
@@ -239,14 +242,13 @@ def read(
     """Run a command that only reads: `query` over a `Work` granted READ, which can change
     nothing. The database is probed first (never started or created) unless the query
     says it can answer without one, as a history can from its files."""
-    from dbtasks.health import probe
     from dbtasks.stack import get_stack
 
     granted = guard.grant(settings, Intent.READ, "read")
-    if needs_database:
-        probe(settings.endpoint)
     work = Work(settings, console, stack or get_stack(settings), granted)
     with work.resources:
+        if needs_database:
+            work.cur.execute("SELECT 1")  # the probe: one connection, kept for the query
         return query(work)
 
 

@@ -21,6 +21,7 @@ from dbtasks.workflow import Flow, Work
 if TYPE_CHECKING:
     from dbtasks.adapter.run import Step
     from dbtasks.console import Console
+    from dbtasks.migrations.checksums import Checksums
     from dbtasks.migrations.graph import Revision
     from dbtasks.migrations.lock import Held
     from dbtasks.migrations.status import MigrationStatus
@@ -135,9 +136,11 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
     """Run the plan with progress; each revision checks the lock and records its time."""
     from dbtasks import pg
     from dbtasks.adapter.run import MigrationFailed, migrate
+    from dbtasks.migrations.checksums import Checksums
 
     settings, console = work.settings, work.console
     journal.ensure(work.cur, settings.schema, work.grant)
+    sums = Checksums(settings.project_root)
     labels = [f"{r.id} {r.message}".rstrip() for r in plan.revisions]
     verbs = ("applied", "applying") if upgrade else ("undone", "undoing")
     timings: list[tuple[float, Revision]] = []
@@ -146,7 +149,7 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
         def on_step(step: Step) -> None:
             if held is not None:
                 held.check()
-            _record(step, settings.schema)
+            _record(step, settings.schema, sums.of(step.revision.path))
             _log_step(step)
             timings.append((step.seconds, step.revision))
             finished(step.seconds)
@@ -164,21 +167,21 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
                     upgrade,
                 )
         except MigrationFailed as exc:
-            _record_failure(work, exc, upgrade)
+            _record_failure(work, exc, upgrade, sums)
             raise
+        finally:
+            sums.save()
     _report_slow(console, timings, settings.slow_revision)
 
 
-def _record(step: Step, schema: str) -> None:
+def _record(step: Step, schema: str, checksum: str | None) -> None:
     """The revision's row, in the revision's own transaction (the driver's cursor of that
     transaction: SQLAlchemy's statement machinery would add a millisecond per revision)."""
     from dbtasks import pg
 
     started = datetime.now(UTC) - timedelta(seconds=step.seconds)
     outcome = "applied" if step.upgrade else "undone"
-    values = journal.row(
-        step.revision.id, step.upgrade, started, step.seconds, outcome, step.revision.path
-    )
+    values = journal.row(step.revision.id, step.upgrade, started, step.seconds, outcome, checksum)
     with pg.driver_cursor(step.connection) as cur:
         cur.execute(journal.insert(schema, values))
 
@@ -195,7 +198,7 @@ def _log_step(step: Step) -> None:
     )
 
 
-def _record_failure(work: Work, exc: Exception, upgrade: bool) -> None:
+def _record_failure(work: Work, exc: Exception, upgrade: bool, sums: Checksums) -> None:
     revision = getattr(exc, "revision", None)
     if revision is None:
         return
@@ -210,7 +213,8 @@ def _record_failure(work: Work, exc: Exception, upgrade: bool) -> None:
     )
     seconds = float(getattr(exc, "seconds", 0.0))
     started = datetime.now(UTC) - timedelta(seconds=seconds)
-    values = journal.row(revision.id, upgrade, started, seconds, "failed", revision.path)
+    checksum = sums.of(revision.path)
+    values = journal.row(revision.id, upgrade, started, seconds, "failed", checksum)
     try:
         journal.record(work.cur, work.settings.schema, values, work.grant)
     except Exception:  # the server may be gone: the error itself is what the user needs

@@ -12,28 +12,47 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtasks import cachefile
 from dbtasks.migrations.graph import Graph
 
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
-FORMAT = 2  # change when what a cached Revision holds changes
+FORMAT = 3  # change when what the cache holds changes
 _RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
 class Locations:
-    """Where revision files live, as Alembic resolved them."""
+    """Where revision files live, as Alembic resolved them; `known` holds each file's
+    size, modification time and content hash as last read (by path), when it is known."""
 
     folders: tuple[Path, ...]
     recursive: bool
+    known: Mapping[str, tuple[int, int, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def sha(self, path: Path) -> str:
+        """The file's content hash: remembered while its size and modification time are
+        what they were when it was read, else read now."""
+        found = self.known.get(str(path))
+        if found is not None:
+            st = path.stat()
+            if (st.st_size, st.st_mtime_ns) == found[:2]:
+                return found[2]
+        return _sha(str(path))
+
+    @property
+    def shas(self) -> dict[str, str]:
+        """The remembered hashes of files not changed since (by path)."""
+        return {p: self.sha(Path(p)) for p in self.known}
 
     def files(self) -> list[Path]:
         """Every revision source file, sorted; caches and hidden editor files skipped."""
@@ -97,9 +116,16 @@ def load(settings: Settings) -> tuple[Graph, Locations] | None:
         where = Locations(tuple(Path(p) for p in data["folders"]), bool(data["recursive"]))
         if _stat(where.files()) != data["files"] or not _racy_files_match(data):
             return None
-        return Graph.from_dict(data["graph"]), where
+        return Graph.from_dict(data["graph"]), _with_hashes(where, data["files"], data["sha"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, unreadable or from another version: rebuild
+
+
+def _with_hashes(
+    where: Locations, stats: Mapping[str, list[int]], shas: Mapping[str, str]
+) -> Locations:
+    known = {p: (size, mtime, shas[p]) for p, (size, mtime) in stats.items() if p in shas}
+    return Locations(where.folders, where.recursive, known)
 
 
 def _racy_files_match(data: dict[str, Any]) -> bool:
@@ -124,12 +150,14 @@ class FileState:
 
     @classmethod
     def take(cls, where: Locations) -> FileState:
+        """Every file's size, modification time and content hash: the hashes let a valid
+        cache answer "is this the file that was applied?" and the snapshot key without
+        reading the files again (and a file modified in the last moments, which could
+        change again without its modification time showing it, is compared by them)."""
         taken = time.time_ns()
         stats = _stat(where.files())
-        # Only a file modified in the last moments can change again without its
-        # modification time showing it: only those need their content remembered.
-        racy = {p: _sha(p) for p, (_, mtime) in stats.items() if mtime >= taken - _RACY_NS}
-        return cls(where, stats, racy, taken)
+        shas = {p: _sha(p) for p in stats}
+        return cls(_with_hashes(where, stats, shas), stats, shas, taken)
 
 
 def save(settings: Settings, graph: Graph, state: FileState) -> None:
@@ -147,11 +175,4 @@ def save(settings: Settings, graph: Graph, state: FileState) -> None:
         "written_ns": state.taken_ns,
         "graph": graph.as_dict(),
     }
-    path = cache_path(settings)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        pass
+    cachefile.write_json(cache_path(settings), data)

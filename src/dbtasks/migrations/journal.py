@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import functools
 import getpass
-import hashlib
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import __version__
+from dbtasks.migrations import checksums
 
 if TYPE_CHECKING:
     from dbtasks.grants import Grant
@@ -74,58 +75,6 @@ def ensure(cur: Any, schema: str, grant: Grant) -> None:
     cur.execute(sql.SQL(_DDL).format(table=_table(schema)))
 
 
-# Markers a revision file may declare for dbtasks' checks: not part of what runs.
-_ACKNOWLEDGEMENTS = ("dbtasks_allow", "dbtasks_irreversible")
-
-
-def checksum(path: str) -> str:
-    """`ast1:<code>:<bytes>`: a hash of what the file runs (its code without docstrings,
-    comments or dbtasks' acknowledgements) and one of its bytes, which answers the common
-    case, an untouched file, without parsing it."""
-    data = Path(path).read_bytes()
-    return f"ast1:{_code_hash(data)}:{hashlib.sha256(data).hexdigest()}"
-
-
-def unchanged(path: str, recorded: str) -> bool:
-    """Whether the file still runs what it ran when `recorded` was taken. A checksum from
-    before `ast1` covers the bytes only."""
-    data = Path(path).read_bytes()
-    raw = hashlib.sha256(data).hexdigest()
-    if not recorded.startswith("ast1:"):
-        return raw == recorded
-    _, code, recorded_raw = recorded.split(":", 2)
-    return raw == recorded_raw or _code_hash(data) == code
-
-
-def _code_hash(data: bytes) -> str:
-    import ast
-
-    try:
-        tree = ast.parse(data)
-    except (SyntaxError, ValueError):
-        return hashlib.sha256(data).hexdigest()
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and _is_docstring(body[0]):
-            del body[0]
-    tree.body = [n for n in tree.body if not _acknowledges(n)]
-    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
-
-
-def _is_docstring(node: Any) -> bool:
-    import ast
-
-    value = getattr(node, "value", None)
-    return isinstance(node, ast.Expr) and isinstance(getattr(value, "value", None), str)
-
-
-def _acknowledges(node: Any) -> bool:
-    import ast
-
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-    return any(getattr(t, "id", None) in _ACKNOWLEDGEMENTS for t in targets)
-
-
 @functools.cache
 def who() -> str:
     try:
@@ -148,7 +97,12 @@ def insert(schema: str, values: dict[str, Any]) -> Any:
 
 
 def row(
-    revision: str, upgrade: bool, started: datetime, seconds: float, outcome: str, path: str | None
+    revision: str,
+    upgrade: bool,
+    started: datetime,
+    seconds: float,
+    outcome: str,
+    checksum: str | None,
 ) -> dict[str, Any]:
     return {
         "revision": revision,
@@ -158,15 +112,8 @@ def row(
         "outcome": outcome,
         "applied_by": who(),
         "dbtasks_version": __version__,
-        "checksum": _checksum_or_none(path),
+        "checksum": checksum,
     }
-
-
-def _checksum_or_none(path: str | None) -> str | None:
-    try:
-        return checksum(path) if path else None
-    except OSError:
-        return None
 
 
 def record(cur: Any, schema: str, values: dict[str, Any], grant: Grant) -> None:
@@ -177,15 +124,23 @@ def record(cur: Any, schema: str, values: dict[str, Any], grant: Grant) -> None:
     cur.execute(insert(schema, values))
 
 
-def edited(graph: Graph, entries: list[Entry], current: tuple[str, ...]) -> list[Entry]:
-    """The last applying entry of each applied revision whose file changed since."""
+def edited(
+    graph: Graph,
+    entries: list[Entry],
+    current: tuple[str, ...],
+    shas: Mapping[str, str] | None = None,
+) -> list[Entry]:
+    """The last applying entry of each applied revision whose file changed since. `shas`,
+    the files' content hashes when known (the graph cache's), spare reading them."""
     applied = graph.ancestors(current)
     last = {e.revision: e for e in entries if e.outcome == "applied" and e.checksum}
     found = []
     for rev, entry in sorted(last.items()):
         if rev in applied and rev in graph:
-            path = graph.get(rev).path
-            if Path(path).is_file() and not unchanged(path, entry.checksum or ""):
+            path, recorded = graph.get(rev).path, entry.checksum or ""
+            if (shas or {}).get(path) == checksums.raw_part(recorded):
+                continue  # the very bytes that were applied
+            if Path(path).is_file() and not checksums.unchanged(path, recorded):
                 found.append(entry)
     return found
 

@@ -24,11 +24,12 @@ def status(work: Work) -> MigrationStatus:
     note = stranger_note(work.cur, work.settings) if not current else None
     report.notes = [note] if note else []
     entries = journal.read(work.cur, work.settings.schema)
-    report.edited = [e.revision for e in journal.edited(work.graph, entries, current)]
+    shas = work.locations.shas
+    report.edited = [e.revision for e in journal.edited(work.graph, entries, current, shas)]
     if work.stack.capabilities.snapshots:
         from dbtasks import snapshot
 
-        report.snapshot = snapshot.state(work.settings, work.locations)
+        report.snapshot = snapshot.state(work.cur, work.settings, work.locations)
     return report
 
 

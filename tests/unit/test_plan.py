@@ -50,6 +50,29 @@ def test_graph_pending_matches_alembic(ws: Workspace) -> None:
         assert ours == set(ids(plan.upgrade_plan(ws, current, "heads"))), current
 
 
+def _parents_first(order: list[Revision], applied: set[str]) -> bool:
+    seen = set(applied)
+    for rev in order:
+        if not set(rev.down) | set(rev.depends_on) <= seen:
+            return False
+        seen.add(rev.id)
+    return True
+
+
+def test_graph_pending_puts_parents_and_dependencies_first(ws: Workspace, tmp_path: Path) -> None:
+    """The plan an upgrade to every head runs: each revision after all it needs, a
+    dependency on another branch included (Alembic's walk order, reversed, guarantees it)."""
+    versions = tmp_path / "alembic" / "versions"
+    text = revision_text("c1", "r001").replace("depends_on = None", "depends_on = ('b1',)")
+    (versions / "x_c1.py").write_text(text)
+    graph = Workspace.open(load_settings(environ={}, root=tmp_path)).graph
+    assert graph.get("c1").depends_on == ("b1",)
+    for current in [(), ("r001",), ("r002",), ("b1",), ("r004", "b1")]:
+        pending = graph.pending(current)
+        assert _parents_first(pending, graph.ancestors(current)), current
+        assert not {r.id for r in pending} & graph.ancestors(current)
+
+
 def test_graph_shape(ws: Workspace) -> None:
     assert ws.graph.heads == ("m1",)
     assert ws.graph.get("r002").branch_point

@@ -1,8 +1,8 @@
 """Plans: which revisions a command will apply or undo, resolved exactly as Alembic runs them.
 
 Every target form Alembic accepts works: ids and unique prefixes, `head`, `heads`, `base`,
-`+N`, `-N`, `REV+N`, `label@head`. The plan shown is the plan run: the runner walks the
-same `iterate_revisions` call.
+`+N`, `-N`, `REV+N`, `label@head`. The plan shown is the plan run: the runner is handed
+these revisions, in this order.
 """
 
 from __future__ import annotations

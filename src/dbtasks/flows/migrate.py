@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbtasks import log
@@ -64,12 +65,14 @@ class Upgrade(Flow[Move, "MigrationStatus"]):
             note = stranger_note(work.cur, work.settings)
             if note:
                 work.console.warn(f"{note}; building {work.settings.schema!r} from nothing")
-        # The everyday case, answered from the cached graph without importing Alembic.
+        # The everyday case, answered from the graph (cached: without importing Alembic):
+        # every revision no head has yet, parents first. Alembic's own walk of a long
+        # history costs tens of milliseconds each time it is asked.
         to_every_head = self.target == "heads" or (
             self.target == "head" and len(work.graph.heads) == 1
         )
-        if to_every_head and not work.graph.pending(current):
-            return Move(current, self.target, ())
+        if to_every_head:
+            return Move(current, self.target, tuple(work.graph.pending(current)))
         from dbtasks.adapter.plan import upgrade_plan
 
         return Move(current, self.target, tuple(upgrade_plan(work.ws, current, self.target)))
@@ -140,32 +143,38 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
 
     settings, console = work.settings, work.console
     journal.ensure(work.cur, settings.schema, work.grant)
-    sums = Checksums(settings.project_root)
+    sums, rows = Checksums(settings.project_root), journal.Rows(settings.schema)
+    where = work.locations
     labels = [f"{r.id} {r.message}".rstrip() for r in plan.revisions]
     verbs = ("applied", "applying") if upgrade else ("undone", "undoing")
     timings: list[tuple[float, Revision]] = []
     with console.progress(labels, *verbs) as finished:
 
+        def values(step: Step) -> dict[str, object]:
+            path = step.revision.path
+            return _row(step, sums.of(path, where.sha(Path(path)) if path else None))
+
         def on_step(step: Step) -> None:
             if held is not None:
                 held.check()
-            _record(step, settings.schema, sums.of(step.revision.path))
+            if not step.recorded:  # else its row rode with its version row's move
+                with pg.driver_cursor(step.connection) as cur:
+                    rows.write(cur, values(step))
             _log_step(step)
             timings.append((step.seconds, step.revision))
             finished(step.seconds)
+
+        def row(step: Step) -> tuple[str, tuple[object, ...]]:
+            with pg.driver_cursor(step.connection) as cur:
+                return rows.statement(cur, values(step))
 
         # The lock is watched while statements run: its loss cancels the running one.
         try:
             with pg.watching(held.check if held is not None else None):
                 migrate(
-                    work.ws,
-                    work.conn,
-                    plan.target,
-                    list(plan.revisions),
-                    on_step,
-                    work.grant,
-                    upgrade,
-                )
+                    work.ws, work.conn, plan.target, list(plan.revisions), on_step,
+                    work.grant, upgrade, rows=row,
+                )  # fmt: skip
         except MigrationFailed as exc:
             _record_failure(work, exc, upgrade, sums)
             raise
@@ -174,16 +183,13 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
     _report_slow(console, timings, settings.slow_revision)
 
 
-def _record(step: Step, schema: str, checksum: str | None) -> None:
-    """The revision's row, in the revision's own transaction (the driver's cursor of that
-    transaction: SQLAlchemy's statement machinery would add a millisecond per revision)."""
-    from dbtasks import pg
-
+def _row(step: Step, checksum: str | None) -> dict[str, object]:
+    """The revision's row, written in the revision's own transaction (on the driver's
+    cursor of that transaction: SQLAlchemy's statement machinery would add a millisecond
+    per revision)."""
     started = datetime.now(UTC) - timedelta(seconds=step.seconds)
     outcome = "applied" if step.upgrade else "undone"
-    values = journal.row(step.revision.id, step.upgrade, started, step.seconds, outcome, checksum)
-    with pg.driver_cursor(step.connection) as cur:
-        cur.execute(journal.insert(schema, values))
+    return journal.row(step.revision.id, step.upgrade, started, step.seconds, outcome, checksum)
 
 
 def _log_step(step: Step) -> None:

@@ -30,13 +30,17 @@ class Checksums:
         self.known: dict[str, str] = _load(self.path)
         self.added = False
 
-    def of(self, file: str | None) -> str | None:
-        """The checksum of `file`, or None when there is none to read."""
-        try:
-            data = Path(file).read_bytes() if file else None
-        except OSError:
+    def of(self, file: str | None, sha: str | None = None) -> str | None:
+        """The checksum of `file`, or None when there is none to read. `sha`, the hash of
+        its bytes when already known, spares reading a file whose code hash is known."""
+        if not file:
             return None
-        if data is None:
+        code = self.known.get(sha) if sha else None
+        if sha and code:
+            return f"{PREFIX}{code}:{sha}"
+        try:
+            data = Path(file).read_bytes()
+        except OSError:
             return None
         raw = hashlib.sha256(data).hexdigest()
         code = self.known.get(raw)

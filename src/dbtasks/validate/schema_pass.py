@@ -53,7 +53,7 @@ def _one(
 ) -> None:
     from dbtasks.adapter.run import migrate
 
-    migrate(ws, connection, revision.id, [revision], lambda step: None, grant, upgrade, only=True)
+    migrate(ws, connection, revision.id, [revision], lambda step: None, grant, upgrade)
 
 
 @contextmanager

@@ -98,7 +98,9 @@ class Work:
         from dbtasks.migrations import graph_cache
 
         version = self.__dict__.get("version")
-        ws = Workspace.open(self.settings, output=self.console.out, version=version)
+        ws = Workspace.open(
+            self.settings, output=self.console.out, version=version, known=self.cached
+        )
         if self.cached is None:  # a valid cache already says what was just read
             graph_cache.save(self.settings, ws.graph, ws.state)
         return ws

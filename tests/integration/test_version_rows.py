@@ -92,3 +92,40 @@ def test_a_revision_that_drops_the_timing_history_is_rolled_back(
     assert query(project, "SELECT to_regclass('app.kept')") == [(None,)]
     assert [r[0] for r in journal(project)] == ["r001"]
 
+
+def _logging_imports(project: ScratchProject, count: int) -> None:
+    """`count` revisions, each noting in imports.log when its file is imported."""
+    write_chain(project.versions, count)
+    log = project.root / "imports.log"
+    for path in project.revision_files():
+        text = path.read_text()
+        rev = path.stem.split("_")[1]
+        note = f"open({str(log)!r}, 'a').write({rev + chr(10)!r})\n"
+        path.write_text(text.replace("revision = ", note + "revision = ", 1))
+
+
+def test_with_the_history_known_only_the_revisions_run_are_imported(
+    project: ScratchProject,
+) -> None:
+    _logging_imports(project, 5)
+    log = project.root / "imports.log"
+    commands.upgrade(project.settings(), quiet(), target="r003")  # reads the history
+    assert sorted(set(log.read_text().split())) == ["r001", "r002", "r003", "r004", "r005"]
+    log.write_text("")
+    final = commands.upgrade(project.settings(), quiet())
+    assert final.current == ("r005",)
+    assert log.read_text().split() == ["r004", "r005"]
+    assert [r[0] for r in journal(project)] == ["r001", "r002", "r003", "r004", "r005"]
+
+
+def test_a_file_changed_behind_a_known_history_is_read_afresh(project: ScratchProject) -> None:
+    _logging_imports(project, 3)
+    commands.upgrade(project.settings(), quiet(), target="r001")
+    path = project.versions / "003_r003.py"
+    path.write_text(path.read_text().replace("step 3", "step three"))
+    log = project.root / "imports.log"
+    log.write_text("")
+    out = io.StringIO()
+    commands.upgrade(project.settings(), Console(out=out, err=io.StringIO()))
+    assert "step three" in out.getvalue()
+    assert sorted(set(log.read_text().split())) == ["r001", "r002", "r003"]

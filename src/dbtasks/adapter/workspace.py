@@ -81,14 +81,27 @@ class Workspace:
 
     @classmethod
     def open(
-        cls, settings: Settings, output: TextIO | None = None, version: VersionTable | None = None
+        cls,
+        settings: Settings,
+        output: TextIO | None = None,
+        version: VersionTable | None = None,
+        known: tuple[Graph, Locations] | None = None,
     ) -> Workspace:
+        """The project's Alembic state. `known`, a valid graph cache's graph and file
+        locations: each revision file is then imported only when first needed."""
         config = make_config(settings, output)
         if version is not None:
             config.attributes[VERSION_KEY] = version
         script = _script_directory(config)
         where = version_locations(script)
         files = Files(where.folders, settings.project_root)
+        if known is not None and known[1] == where:
+            from dbtasks.adapter import lazy_scripts
+
+            graph = known[0]
+            lazy_scripts.install(script, graph, files, settings.project_root)
+            files.known = known_names(graph)
+            return cls(settings, config, script, files, graph, FileState.known(known[1]))
         state = FileState.take(where)
         # Compiled before Alembic imports them, so each file is compiled once, not twice.
         bytecode.write_missing(settings.project_root, state.paths())
@@ -138,8 +151,14 @@ def load_graph(script: ScriptDirectory, files: Files) -> Graph:
     with resolving(files):
         heads = tuple(script.get_heads())
         revisions = tuple(revision_of(s, _dependencies(script, s)) for s in scripts)
-    files.known = [r.id for r in revisions] + [b for r in revisions for b in r.branch_labels]
-    return Graph(revisions, heads)
+    graph = Graph(revisions, heads)
+    files.known = known_names(graph)
+    return graph
+
+
+def known_names(graph: Graph) -> list[str]:
+    """Every revision id and branch label, to suggest the one a typo meant."""
+    return [r.id for r in graph.revisions] + [b for r in graph.revisions for b in r.branch_labels]
 
 
 def _dependencies(directory: ScriptDirectory, script: Script) -> tuple[str, ...]:

@@ -149,6 +149,13 @@ class FileState:
         return [Path(p) for p in self.files]
 
     @classmethod
+    def known(cls, where: Locations) -> FileState:
+        """The state a valid cache describes (nothing to store again)."""
+        stats = {p: [size, mtime] for p, (size, mtime, _) in where.known.items()}
+        shas = {p: sha for p, (_, _, sha) in where.known.items()}
+        return cls(where, stats, shas, 0)
+
+    @classmethod
     def take(cls, where: Locations) -> FileState:
         """Every file's size, modification time and content hash: the hashes let a valid
         cache answer "is this the file that was applied?" and the snapshot key without

@@ -433,8 +433,8 @@ WALKED = {
 UNCHECKED = {
     ("snapshot.py", "build"): "follows create_database on the same name, which checked",
     ("migrations/journal.py", "<module>"): "the table's DDL, run by journal.ensure",
-    ("migrations/journal.py", "statement"): "run in a revision's transaction (migrate), or by record",
-    ("adapter/version_rows.py", "_update_text"): "the version row's move, in a revision's transaction (migrate)",
+    ("migrations/journal.py", "statement"): "in a revision's transaction (migrate), or by record",
+    ("adapter/version_rows.py", "_update_text"): "the version row's move, inside migrate",
     ("adapter/runtime.py", "search_path_sql"): "offline SQL: written out, never run",
     ("adapter/enums.py", "<module>"): "written into new revision files, run by migrate",
 }  # fmt: skip

@@ -152,3 +152,24 @@ def test_stamp_heads(ws: Workspace) -> None:
     assert plan.stamp_heads(ws, ("r004",), "heads") == ("m1",)
     assert plan.stamp_heads(ws, ("r003",), "r001") == ("r001",)
     assert plan.stamp_heads(ws, ("r004",), "b1") == ("b1", "r004")
+
+
+def test_a_known_history_plans_as_its_files_do_without_importing_them(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A workspace opened from a valid graph cache (branch labels, a merge) resolves every
+    target as the one that imported the files, and imports none of them to do it."""
+    known = Workspace.open(
+        load_settings(environ={}, root=tmp_path), known=(ws.graph, ws.state.where)
+    )
+    cases = [((), "heads"), (("r002",), "feature@head"), (("r001",), "r003"), ((), "r001+1")]
+    for current, target in cases:
+        assert ids(plan.upgrade_plan(known, current, target)) == ids(
+            plan.upgrade_plan(ws, current, target)
+        ), (current, target)
+    assert ids(plan.downgrade_plan(known, ("m1",), "r002")) == ids(
+        plan.downgrade_plan(ws, ("m1",), "r002")
+    )
+    scripts = [known.script.revision_map.get_revision(r.id) for r in ws.graph.walk()]
+    assert all(getattr(s, "_module", "imported") is None for s in scripts)
+    assert known.module("b1").revision == "b1"  # imported when first needed

@@ -42,7 +42,7 @@ class LazyScript(Script):
             revision.id,
             down,
             dependencies=revision.depends_on or None,
-            branch_labels=revision.branch_labels or None,
+            branch_labels=revision.declared_labels or None,
         )
         self.path = revision.path
         self._revision, self._load = revision, load

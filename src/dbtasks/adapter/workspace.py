@@ -184,6 +184,7 @@ def revision_of(script: Script, depends_on: tuple[str, ...] = ()) -> Revision:
         merge=script.is_merge_point,
         depends_on=depends_on,
         branch_labels=tuple(sorted(script.branch_labels)),
+        declared_labels=tuple(script._orig_branch_labels or ()),
     )
 
 

@@ -22,7 +22,8 @@ class Revision:
     branch_point: bool = False
     merge: bool = False
     depends_on: tuple[str, ...] = ()
-    branch_labels: tuple[str, ...] = ()
+    branch_labels: tuple[str, ...] = ()  # its own and its branch's, as Alembic names it
+    declared_labels: tuple[str, ...] = ()  # those its file declares
     doc: str = ""  # the whole message; `message` is its first line
 
     def as_dict(self) -> dict[str, Any]:
@@ -31,7 +32,7 @@ class Revision:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Revision:
-        tuples = ("down", "depends_on", "branch_labels")
+        tuples = ("down", "depends_on", "branch_labels", "declared_labels")
         values: dict[str, Any] = {k: tuple(v) if k in tuples else v for k, v in data.items()}
         return cls(**values)
 

@@ -24,7 +24,7 @@ from dbtasks.migrations.graph import Graph
 if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
-FORMAT = 3  # change when what the cache holds changes
+FORMAT = 4  # change when what the cache holds changes
 _RACY_NS = 2_000_000_000
 
 

@@ -27,13 +27,20 @@ ROWS = 20_000
 HEAVY = ("rewrite", "scan", "index build", "rows")
 
 
-def statements(work: Work, made: Clone, tracer: Tracer, revision: Revision, entry: RevisionPlan) -> None:
+def statements(
+    work: Work, made: Clone, tracer: Tracer, revision: Revision, entry: RevisionPlan
+) -> None:
     """Attach (empty seconds, seconds with rows, rows, heap bytes) to each heavy statement."""
     from dbtasks.adapter.run import migrate
 
     heavy = [s for s in entry.statements if s.transactional and work_of(s) in HEAVY]
     down = entry.downgrade
-    if not heavy or down is None or not down.ran or any(not s.transactional for s in down.statements):
+    if (
+        not heavy
+        or down is None
+        or not down.ran
+        or any(not s.transactional for s in down.statements)
+    ):
         return
     tables = {t for s in heavy for t in s.tables()}
     grant, ws = made.scratch.grant, work.ws

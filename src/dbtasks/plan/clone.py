@@ -80,10 +80,15 @@ def clone(
         if refused is None and can_create_databases(settings):
             if work.stack.capabilities.reset is ResetMode.CLONE:
                 space = guard.scratch_space(settings, ACTION, allow_remote)
-                scratch, how = stack.enter_context(_from_template(work, current, applied, space)), ""
+                scratch, how = (
+                    stack.enter_context(_from_template(work, current, applied, space)),
+                    "",
+                )
             else:
-                scratch = stack.enter_context(scratch_database(settings, work.console, allow_remote))
-                how = f"a scratch database on the target's server, {len(applied)} revision(s) replayed"
+                scratch = stack.enter_context(
+                    scratch_database(settings, work.console, allow_remote)
+                )
+                how = f"a scratch database on the target's server, {len(applied)} replayed"
         else:
             scratch = stack.enter_context(_own_cluster(settings, work.console))
             why = f" (scratch databases on the target's server: {refused})" if refused else ""

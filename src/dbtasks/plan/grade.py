@@ -1,4 +1,4 @@
-"""Risk: lock mode × size × rewrite, and how long the work under the lock will take.
+"""Risk: lock mode by size by rewrite, and how long the work under the lock will take.
 
 What a statement does under its lock is its work: metadata only, a scan (validating a
 constraint, SET NOT NULL), an index build, a rewrite of the table and its indexes, or
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dbtasks.plan import hints as rules
 from dbtasks.plan import locks as modes
-from dbtasks.plan.model import Plan, Risk, RevisionPlan, Size, Traced
+from dbtasks.plan.model import Plan, RevisionPlan, Risk, Size, Traced
 
 HIGH_SECONDS = 1.0
 MEDIUM_SECONDS = 0.1
@@ -36,18 +36,27 @@ def work_of(s: Traced) -> str:
         return "rewrite"
     if "index" in kinds or (flags & {"u", "p", "x"} and "constraint" in kinds):
         return "index build"
-    validated = any(f.kind == "constraint" and "not valid" not in f.flags and f.flags[:1] in (("c",), ("f",)) for f in s.facts)
-    if validated or "validate" in kinds or any(f.kind == "not null" and "checked" not in f.flags for f in s.facts):
+    validated = any(
+        f.kind == "constraint" and "not valid" not in f.flags and f.flags[:1] in (("c",), ("f",))
+        for f in s.facts
+    )
+    if (
+        validated
+        or "validate" in kinds
+        or any(f.kind == "not null" and "checked" not in f.flags for f in s.facts)
+    ):
         return "scan"
     verb = s.sql.lstrip().split(" ", 1)[0].lower()
-    if verb in ("update", "delete", "insert", "with") and any(l.kind == "table" for l in s.locks):
+    if verb in ("update", "delete", "insert", "with") and any(
+        lock.kind == "table" for lock in s.locks
+    ):
         return "rows"
     return "metadata"
 
 
 def main_table(s: Traced) -> str | None:
-    heavy = [f.table for f in s.facts if f.kind != "column"]
-    return (heavy or s.tables() or [None])[0]
+    heavy = [f.table for f in s.facts if f.kind != "column"] or s.tables()
+    return heavy[0] if heavy else None
 
 
 def predict(s: Traced, size: Size | None) -> float | None:
@@ -100,7 +109,8 @@ def risk(s: Traced, plan: Plan, table: str | None) -> Risk:
 def _queued(plan: Plan, table: str) -> bool:
     """With --live: an open transaction holds a lock on the table now."""
     return any(
-        any(lock.startswith(f"{table} ") for lock in session["locks"]) for session in plan.live or []
+        any(lock.startswith(f"{table} ") for lock in session["locks"])
+        for session in plan.live or []
     )
 
 

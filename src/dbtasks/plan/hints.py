@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from dbtasks.plan import locks as modes
 from dbtasks.plan.model import Fact, Hint, Size, Traced
 
-TIMEOUT = "op.execute(\"set local lock_timeout = '2s'\") first in upgrade(), and retry the deploy if it times out"
+TIMEOUT = (
+    "op.execute(\"set local lock_timeout = '2s'\") first in upgrade(), and retry the deploy "
+    "if it times out"
+)
 CONCURRENT_INDEX = (
     "with op.get_context().autocommit_block(): op.create_index(..., postgresql_concurrently=True)"
 )
@@ -71,7 +74,7 @@ def validated_constraint(s: Traced, ctx: Context) -> list[Hint]:
                 f"adds {fact.detail.split(' ')[0]} and checks every row of {ctx.size(fact.table)} "
                 f"while holding {_mode(s, fact.table)}",
                 f"{create}(..., postgresql_not_valid=True), then in a later revision "
-                f'op.execute("alter table {fact.table} validate constraint {fact.detail.split(" ")[0]}")',
+                f'op.execute("alter table {fact.table} validate constraint {_name(fact)}")',
             )
         )
     return found
@@ -84,9 +87,10 @@ def set_not_null(s: Traced, ctx: Context) -> list[Hint]:
             "eugene E2, squawk adding-not-nullable-field",
             f"makes {fact.detail} NOT NULL: every row of {ctx.size(fact.table)} is scanned under "
             "ACCESS EXCLUSIVE (reads and writes wait)",
-            f'op.create_check_constraint("ck_{fact.detail}_not_null", ..., "{fact.detail} IS NOT NULL", '
-            "postgresql_not_valid=True); validate it in a later revision; then "
-            "op.alter_column(..., nullable=False) skips the scan, and the check can go",
+            f'op.create_check_constraint("ck_{fact.detail}_not_null", ..., '
+            f'"{fact.detail} IS NOT NULL", postgresql_not_valid=True); validate it in a later '
+            "revision; then op.alter_column(..., nullable=False) skips the scan, and the check "
+            "can go",
         )
         for fact in _facts(s, "not null")
         if "checked" not in fact.flags
@@ -116,7 +120,8 @@ def after_exclusive(s: Traced, ctx: Context) -> list[Hint]:
             "eugene E4",
             f"runs while {s.after_exclusive} is held ACCESS EXCLUSIVE by an earlier statement: "
             "reads and writes of it wait for this one too",
-            "move this step into a revision of its own (each revision commits, releasing its locks)",
+            "move this step into a revision of its own (each revision commits, releasing "
+            "its locks)",
         )
     ]
 
@@ -137,8 +142,8 @@ def rewrite(s: Traced, ctx: Context) -> list[Hint]:
                     "eugene E5, squawk changing-column-type",
                     f"changes {types[0].detail}, rewriting {ctx.size(fact.table)} and its indexes "
                     "under ACCESS EXCLUSIVE",
-                    "op.add_column with the new type (nullable), backfill it in batches, switch the "
-                    "code over, then op.drop_column the old one (varchar(n) → text or a longer "
+                    "op.add_column with the new type (nullable), backfill it in batches, switch "
+                    "the code over, then op.drop_column the old one (varchar(n) → text or a longer "
                     "varchar does not rewrite)",
                 )
             )
@@ -147,8 +152,10 @@ def rewrite(s: Traced, ctx: Context) -> list[Hint]:
             found.append(
                 Hint(
                     "rewrite-under-lock",
-                    "eugene E10/E11, squawk adding-field-with-default, adding-serial-primary-key-field",
-                    f"{what} rewrites {ctx.size(fact.table)} and its indexes under ACCESS EXCLUSIVE",
+                    "eugene E10/E11, squawk adding-field-with-default, "
+                    "adding-serial-primary-key-field",
+                    f"{what} rewrites {ctx.size(fact.table)} and its indexes under ACCESS "
+                    "EXCLUSIVE",
                     "op.add_column without a volatile default, serial or stored generated value "
                     "(nullable), backfill it in batches, then set the default or constraint",
                 )
@@ -193,7 +200,8 @@ def unique_or_exclusion(s: Traced, ctx: Context) -> list[Hint]:
                     f"adds {name}, building its index on {ctx.size(fact.table)} under ACCESS "
                     "EXCLUSIVE",
                     f"{CONCURRENT_INDEX} with unique=True; then in a later revision "
-                    f'op.execute("alter table {fact.table} add constraint {name} unique using index ...")',
+                    f'op.execute("alter table {fact.table} add constraint {name} '
+                    'unique using index ...")',
                 )
             )
         elif kind == "x":
@@ -203,8 +211,7 @@ def unique_or_exclusion(s: Traced, ctx: Context) -> list[Hint]:
                     "eugene E8",
                     f"adds exclusion constraint {name}, building its index on "
                     f"{ctx.size(fact.table)} under ACCESS EXCLUSIVE",
-                    "no concurrent way exists: run it when the table is quiet, with "
-                    + TIMEOUT,
+                    "no concurrent way exists: run it when the table is quiet, with " + TIMEOUT,
                 )
             )
     return found
@@ -255,7 +262,8 @@ def drop_index_not_concurrent(s: Traced, ctx: Context) -> list[Hint]:
             "drop-index-not-concurrent",
             "squawk require-concurrent-index-deletion",
             f"drops {fact.detail} holding ACCESS EXCLUSIVE on {fact.table}",
-            "with op.get_context().autocommit_block(): op.drop_index(..., postgresql_concurrently=True)",
+            "with op.get_context().autocommit_block(): "
+            "op.drop_index(..., postgresql_concurrently=True)",
         )
         for fact in _facts(s, "drop index")
     ]
@@ -378,6 +386,10 @@ def _indexed(state: object, table: int, keys: tuple[int, ...]) -> bool:
         idx.table == table and not idx.partial and idx.keys[: len(keys)] == keys
         for idx in state.idx.values()
     )
+
+
+def _name(fact: Fact) -> str:
+    return fact.detail.split(" ")[0]
 
 
 def _mode(s: Traced, table: str) -> str:

@@ -73,7 +73,9 @@ def inferred(node: Any) -> str | None:
     if isinstance(node, ast.IndexStmt | ast.DropStmt | ast.ReindexStmt):
         if concurrently(node):
             return "ShareUpdateExclusiveLock"
-        return "ShareLock" if isinstance(node, ast.IndexStmt | ast.ReindexStmt) else ACCESS_EXCLUSIVE
+        return (
+            "ShareLock" if isinstance(node, ast.IndexStmt | ast.ReindexStmt) else ACCESS_EXCLUSIVE
+        )
     if isinstance(node, ast.VacuumStmt):
         full = any(getattr(o, "defname", "") == "full" for o in node.options or ())
         return ACCESS_EXCLUSIVE if full else "ShareUpdateExclusiveLock"

@@ -163,7 +163,8 @@ class Plan:
             raw["risk"] = revision.risk.label
             for statement, row in zip(revision.statements, raw["statements"], strict=True):
                 row["risk"] = statement.risk.label
-        return _plain(data)
+        plain: dict[str, Any] = _plain(data)
+        return plain
 
 
 def _plain(value: Any) -> Any:

@@ -128,7 +128,9 @@ def observe(cur: Any) -> State:
     return State(
         rels={r[0]: Rel(r[1], r[2], r[3], r[4]) for r in rels},
         cols={(c[0], c[1]): Col(c[2], c[3], c[4], c[5], c[6], c[7], c[8]) for c in cols},
-        cons={k[0]: Con(k[1], k[2], k[3], k[4], k[5], _ints(k[6]), k[7], _ints(k[8])) for k in cons},
+        cons={
+            k[0]: Con(k[1], k[2], k[3], k[4], k[5], _ints(k[6]), k[7], _ints(k[8])) for k in cons
+        },
         idx={x[0]: Idx(x[1], x[2], x[3], _ints(x[4]), x[5]) for x in idx},
         locks=held,
         lock_timeout=str(lock_timeout),
@@ -213,13 +215,14 @@ def _checked(state: State, table: int, col: Col | None) -> bool:
 
 def _column(table: str, was: Col | None, now: Col | None, checked: bool = False) -> list[Fact]:
     if was is None and now is not None:
-        flags = ("json",) if now.type == "json" else ()
+        flags: tuple[str, ...] = ("json",) if now.type == "json" else ()
         flags += ("not null",) if now.not_null else ()
         flags += ("default",) if now.has_default or now.generated else ()
         return [Fact("column", table, f"{now.name} {now.type}", flags)]
     if now is None and was is not None:
         return [Fact("drop column", table, was.name)]
-    assert was is not None and now is not None
+    assert was is not None
+    assert now is not None
     changes = []
     if was.name != now.name:
         changes.append(Fact("rename", table, f"{was.name} → {now.name}", ("column",)))
@@ -241,7 +244,9 @@ def _constraints(
         table = after.name(con.table)
         if was is None:
             flags = ("not valid",) if not con.validated else ()
-            found.append(Fact("constraint", table, f"{con.name} {con.definition}", (con.type, *flags)))
+            found.append(
+                Fact("constraint", table, f"{con.name} {con.definition}", (con.type, *flags))
+            )
         elif con.validated and not was.validated:
             found.append(Fact("validate", table, con.name, (con.type,)))
     return found
@@ -251,7 +256,7 @@ def _indexes(before: State, after: State, old: set[int]) -> list[Fact]:
     found = []
     for oid, index in after.idx.items():
         if index.table in old and oid not in before.idx:
-            flags = ("unique",) if index.unique else ()
+            flags: tuple[str, ...] = ("unique",) if index.unique else ()
             flags += ("invalid",) if not index.valid else ()
             found.append(Fact("index", after.name(index.table), after.name(oid), flags))
     return found

@@ -10,6 +10,7 @@ a foreign key takes its value from the referenced table, filled first.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -146,7 +147,8 @@ def _value(cur: Any, col: Col, i: int) -> Any:
         return (20000 if base == "smallint" else 1_000_000_000) + i
     if base in _TEXTS:
         return _text(col.type, i)
-    return _OTHER.get(base, lambda i: None)(i)
+    make = _OTHER.get(base)
+    return make(i) if make is not None else None
 
 
 def _text(type_: str, i: int) -> str:
@@ -158,7 +160,7 @@ def _text(type_: str, i: int) -> str:
 
 
 _START = datetime(2000, 1, 1)
-_OTHER = {
+_OTHER: dict[str, Callable[[int], Any]] = {
     "boolean": lambda i: i % 2 == 0,
     "uuid": lambda i: str(uuid.UUID(int=(0x5EED << 64) + i)),
     "date": lambda i: date(2000, 1, 1) + timedelta(days=i),
@@ -200,7 +202,9 @@ def count(raw: Any, state: State, oid: int) -> Filled:
     with raw.cursor() as cur:
         cur.execute(query)
         row = cur.fetchone()
-    values = {num: (col.name, int(n)) for (num, col), n in zip(columns.items(), row[1:], strict=True)}
+    values = {
+        num: (col.name, int(n)) for (num, col), n in zip(columns.items(), row[1:], strict=True)
+    }
     return Filled(rel.qualified, int(row[0]), values)
 
 

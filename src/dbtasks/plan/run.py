@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dbtasks.plan.model import Plan, RevisionPlan
 
@@ -95,7 +95,12 @@ def _trace(
 
 
 def _upgrade(
-    work: Work, made: Clone, tracer: Tracer, revision: Revision, entry: RevisionPlan, options: Options
+    work: Work,
+    made: Clone,
+    tracer: Tracer,
+    revision: Revision,
+    entry: RevisionPlan,
+    options: Options,
 ) -> None:
     from dbtasks.adapter.run import MigrationFailed, migrate
     from dbtasks.plan import downgrade, hints
@@ -131,7 +136,12 @@ def _upgrade(
 
 
 def _rollback(
-    work: Work, made: Clone, tracer: Tracer, revision: Revision, entry: RevisionPlan, options: Options
+    work: Work,
+    made: Clone,
+    tracer: Tracer,
+    revision: Revision,
+    entry: RevisionPlan,
+    options: Options,
 ) -> None:
     """A revision to undo: its downgrade, traced with generated rows in every table of the
     schema and rolled back, then undone for real so the next one starts where it would."""
@@ -156,7 +166,7 @@ def _rollback(
 def _schema_tables(made: Clone, schema: str) -> set[str]:
     from dbtasks.plan.observe import observe
 
-    raw = made.connection.connection.dbapi_connection
+    raw: Any = made.connection.connection.dbapi_connection
     with raw.cursor() as cur:
         state = observe(cur)
     raw.rollback()

@@ -86,4 +86,7 @@ def live(settings: Settings, tables: list[str]) -> list[dict[str, Any]]:
         cur.execute(_LIVE_SQL, (tables,))
         rows = cur.fetchall()
     keys = ("pid", "user", "application", "state", "open_seconds", "waiting", "locks")
-    return [dict(zip(keys, (*row[:4], float(row[4] or 0), bool(row[5]), list(row[6])), strict=True)) for row in rows]
+    return [
+        dict(zip(keys, (*row[:4], float(row[4] or 0), bool(row[5]), list(row[6])), strict=True))
+        for row in rows
+    ]

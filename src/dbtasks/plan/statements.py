@@ -56,7 +56,7 @@ def _relations(node: Any) -> list[tuple[str | None, str]]:
 
     found: list[tuple[str | None, str]] = []
 
-    class Names(Visitor):  # type: ignore[misc]
+    class Names(Visitor):
         def visit_RangeVar(self, ancestors: Any, rv: ast.RangeVar) -> None:
             if rv.relname:
                 found.append((rv.schemaname, rv.relname))

@@ -101,7 +101,9 @@ class Tracer:
     def _locks(self, before: State, now: State, node: Any, traced: Traced) -> list[Lock]:
         taken = new_locks(before, now, self.old)
         found = [_lock(before, now, oid, mode) for oid, mode in taken.items()]
-        found = [lock for oid, lock in zip(taken, found, strict=True) if not self._runners(now, oid)]
+        found = [
+            lock for oid, lock in zip(taken, found, strict=True) if not self._runners(now, oid)
+        ]
         if not traced.transactional and node is not None:
             mode = modes.inferred(node)
             tables = {fact.table for fact in traced.facts} or set(_named_tables(node, before))

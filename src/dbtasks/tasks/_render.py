@@ -233,7 +233,8 @@ def _planned_revision(console: Console, found: Plan, revision: RevisionPlan) -> 
 
 
 def _session(session: dict[str, object]) -> str:
-    locks = ", ".join(str(lock) for lock in session.get("locks") or []) or "no lock on these tables"
+    held = session.get("locks")
+    locks = ", ".join(map(str, held)) if isinstance(held, list) and held else "no lock on them"
     waiting = ", waiting for a lock" if session.get("waiting") else ""
     return (
         f"pid {session['pid']} ({session['application'] or session['user']}, {session['state']}) "

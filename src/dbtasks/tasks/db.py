@@ -101,7 +101,9 @@ def _planned_consent(run: Run, revision: str, yes: bool) -> None:
         return  # the upgrade says there is nothing to apply
     _render.plan(run.console, found)
     count, where = len(found.revisions), run.settings.masked_url
-    guard.confirm(run.console, f"apply {count} revision(s) to {where} (risk {found.risk.label})", yes)
+    guard.confirm(
+        run.console, f"apply {count} revision(s) to {where} (risk {found.risk.label})", yes
+    )
 
 
 @task(

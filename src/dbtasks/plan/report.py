@@ -5,10 +5,15 @@ Pure functions of a `Plan`; `tasks/_render.py` writes them through the console.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dbtasks.plan import locks as modes
 from dbtasks.plan.grade import main_table
 from dbtasks.plan.hints import human, rows
-from dbtasks.plan.model import Downgrade, Plan, RevisionPlan, Risk, Traced
+from dbtasks.plan.model import Downgrade, Hint, Plan, RevisionPlan, Risk, Traced
+
+if TYPE_CHECKING:
+    from dbtasks.validate import Finding
 from dbtasks.plan.statements import summary
 
 COLUMNS = ("statement", "lock", "blocks", "rewrite", "rows", "size", "time", "risk", "hint")
@@ -120,3 +125,28 @@ def _hint_list(revision: RevisionPlan) -> list[str]:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def findings(plan: Plan) -> list[Finding]:
+    """db.validate's plan check: a high risk fails, a medium one warns; so does a
+    downgrade that loses data or fails."""
+    from dbtasks.validate import fail, warn
+
+    found = []
+    for revision in plan.revisions:
+        where = (revision.id, revision.file)
+        if revision.risk >= Risk.MEDIUM:
+            make = fail if revision.risk is Risk.HIGH else warn
+            why = status(revision) or "; ".join(
+                f"{h.code}: {h.message} (instead: {h.alternative})" for h in _worst(revision)
+            )
+            found.append(make(f"risk {revision.risk.label}: {why}", *where))
+        down = revision.downgrade
+        if down is not None and (down.loses_data or down.error):
+            found.append(warn(downgrade_line(down) or "", *where))
+    return found
+
+
+def _worst(revision: RevisionPlan) -> list[Hint]:
+    statements = [s for s in revision.statements if s.risk is revision.risk]
+    return [h for s in statements for h in s.hints][:3] or revision.hints[:3]

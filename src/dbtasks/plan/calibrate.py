@@ -1,12 +1,13 @@
 """Time a revision's O(size) statements again on the clone, with generated rows.
 
 After a revision was traced on empty tables, its downgrade is run for real, then the
-revision again inside one transaction with `ROWS` generated rows in the tables its heavy
-statements work on, each statement timed; that transaction is rolled back and the
+revision again inside one transaction with `ROWS` generated rows in the tables its
+heavy statements work on, each statement timed; that transaction is rolled back and the
 revision applied once more. Each heavy statement then has two timings, empty and with
 `ROWS` rows (and their heap bytes): `grade.predict` scales the difference to the
-target's size. A revision whose downgrade is missing, fails or ran outside a transaction
-is not timed again: fixed rates stand in.
+target's size. A downgrade that did not undo the revision shows as a statement that no
+longer does the same work: that timing is not used. A revision whose downgrade is
+missing, fails or ran outside a transaction is not timed again: fixed rates stand in.
 """
 
 from __future__ import annotations
@@ -19,21 +20,29 @@ from dbtasks.plan.grade import main_table, work_of
 if TYPE_CHECKING:
     from dbtasks.migrations.graph import Revision
     from dbtasks.plan.clone import Clone
-    from dbtasks.plan.model import RevisionPlan
+    from dbtasks.plan.model import RevisionPlan, Size
     from dbtasks.plan.tracer import Tracer
     from dbtasks.workflow import Work
 
 ROWS = 20_000
+MIN_ROWS = ROWS  # smaller tables take milliseconds whatever the rate
 HEAVY = ("rewrite", "scan", "index build", "rows")
 
 
 def statements(
-    work: Work, made: Clone, tracer: Tracer, revision: Revision, entry: RevisionPlan
+    work: Work,
+    made: Clone,
+    tracer: Tracer,
+    revision: Revision,
+    entry: RevisionPlan,
+    sizes: dict[str, Size],
 ) -> None:
-    """Attach (empty seconds, seconds with rows, rows, heap bytes) to each heavy statement."""
+    """Attach (empty seconds, seconds with rows, rows, heap bytes) to each heavy statement
+    on a table the target holds `MIN_ROWS` rows or more of (below, the rates will do)."""
     from dbtasks.adapter.run import migrate
 
     heavy = [s for s in entry.statements if s.transactional and work_of(s) in HEAVY]
+    heavy = [s for s in heavy if _rows(sizes, main_table(s)) >= MIN_ROWS]
     down = entry.downgrade
     if (
         not heavy
@@ -52,9 +61,15 @@ def statements(
         return
     for empty, full in zip(entry.statements, tracer.statements, strict=True):
         table = main_table(full)
-        if empty in heavy and table in probe.sizes and empty.sql == full.sql:
+        same = [f.kind for f in empty.facts] == [f.kind for f in full.facts]
+        if empty in heavy and table in probe.sizes and empty.sql == full.sql and same:
             rows, heap = probe.sizes[table]
             empty.calibration = (empty.seconds, full.seconds, rows, heap)
+
+
+def _rows(sizes: dict[str, Size], table: str | None) -> int:
+    found = sizes.get(table) if table else None
+    return found.rows if found else 0
 
 
 def summary(planned: list[RevisionPlan]) -> dict[str, float]:

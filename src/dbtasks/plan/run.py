@@ -47,12 +47,19 @@ def plan(work: Work, options: Options) -> Plan:
             found.clone = made.how
             found.revisions = _trace(work, made, chosen, options, found)
         touched = sorted({t for r in found.revisions for t in _tables(r)})
-        found.sizes = sizes.read(work.settings, touched)
         if options.live:
             found.live = sizes.live(work.settings, touched)
         grade.grade(found)
     found.seconds = time.perf_counter() - started
     return found
+
+
+def _sizes(work: Work, found: Plan, entry: RevisionPlan) -> None:
+    """The target's size of each table the revision touched, read once per table."""
+    from dbtasks.plan import sizes
+
+    wanted = [t for t in _tables(entry) if t not in found.sizes]
+    found.sizes.update(sizes.read(work.settings, wanted))
 
 
 def _chosen(work: Work, current: tuple[str, ...], options: Options) -> list[Revision]:
@@ -86,10 +93,11 @@ def _trace(
             entry.skipped = f"not traced: {failed} fails on the clone first"
             continue
         step(work, made, tracer, revision, entry, options)
+        _sizes(work, found, entry)
         if entry.error or (entry.downgrade and entry.downgrade.error and options.downgrade):
             failed = revision.id
         elif options.calibrate and not options.downgrade:
-            calibrate.statements(work, made, tracer, revision, entry)
+            calibrate.statements(work, made, tracer, revision, entry, found.sizes)
     found.calibration = calibrate.summary(planned)
     return planned
 

@@ -137,7 +137,9 @@ class RevisionPlan:
 
     @property
     def hints(self) -> list[Hint]:
-        return [*self.revision_hints, *(h for s in self.statements for h in s.hints)]
+        """Each once: later statements under the same lock repeat the same hint."""
+        found = [*self.revision_hints, *(h for s in self.statements for h in s.hints)]
+        return list(dict.fromkeys(found))
 
 
 @dataclass

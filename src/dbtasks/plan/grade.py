@@ -5,8 +5,7 @@ constraint, SET NOT NULL), an index build, a rewrite of the table and its indexe
 rows changed. Only the last four grow with the table. Their duration on the target is
 predicted from the statement itself, timed on the clone once with no rows and once with
 generated rows (`calibrate`), scaled by the target's heap bytes (rows, for an index
-build), times log n / log k where it sorts (a rewrite rebuilds the indexes); without
-that, from fixed rates (`RATES`). Then:
+build, times log n / log k: it sorts); without that, from fixed rates (`RATES`). Then:
 
 - high: a lock that blocks writes (or reads) held for `HIGH_SECONDS` or more; a
   statement that fails on the target's rows; a revision that fails on the clone;
@@ -74,7 +73,7 @@ def predict(s: Traced, size: Size | None) -> float | None:
     if s.calibration is not None:
         empty, full, rows, heap_bytes = s.calibration
         scale = size.rows / max(rows, 1) if s.work == "index build" else heap / max(heap_bytes, 1)
-        if s.work in ("rewrite", "index build"):  # an index build sorts: n log n
+        if s.work == "index build":  # it sorts: n log n
             scale *= math.log(max(size.rows, 2)) / math.log(max(rows, 2))
         return max(empty, 0.0) + max(full - empty, 0.0) * scale
     amount = size.rows if s.work == "index build" else heap

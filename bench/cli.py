@@ -14,6 +14,7 @@ from dataclasses import asdict
 
 from bench import proc, report
 from bench.cases import init, migrate, plugin, reset, startup, validate
+from bench.cases import plan as plan_case
 from bench.context import Bench
 from bench.harness import Case, CaseResult, measure
 from bench.options import HELP, Flags, Options, make_options, plan
@@ -31,6 +32,7 @@ BUILDERS: dict[str, Builder] = {
     "plugin": plugin.plugin,
     "init": init.init,
     "validate": validate.validate,
+    "plan": plan_case.plan,
 }
 
 
@@ -47,6 +49,8 @@ def run_mode(
             case = BUILDERS[name](bench, n)
         started = time.perf_counter()
         result = measure(case, bench.mode.name, options.reps, warmups)
+        if name == "plan":
+            result.notes += plan_case.take_notes(result.median("plan"))
         if bench.server.psql is None and name in ("upgrade", "reset", "plugin"):
             result.notes.append("psql not found: the psql floors were skipped")
         save(result)

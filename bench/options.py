@@ -7,7 +7,18 @@ from pathlib import Path
 
 from bench.project import REPO
 
-CASES = ("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate", "growth")
+CASES = (
+    "startup",
+    "status",
+    "noop",
+    "upgrade",
+    "reset",
+    "plugin",
+    "init",
+    "validate",
+    "plan",
+    "growth",
+)
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
@@ -102,6 +113,8 @@ def plan(options: Options) -> list[tuple[str, int]]:
     pairs += [(n, options.revisions) for n in ("reset", "plugin", "init") if n in wanted]
     if "validate" in wanted:
         pairs.append(("validate", options.validate_revisions))
+    if "plan" in wanted:
+        pairs.append(("plan", 50))  # the figure: 50 pending revisions
     return pairs
 
 

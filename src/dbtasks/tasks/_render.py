@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph import Revision
     from dbtasks.migrations.journal import Entry
     from dbtasks.migrations.status import MigrationStatus
+    from dbtasks.plan.model import Plan, RevisionPlan
     from dbtasks.reads.adopt import Adoption
     from dbtasks.reads.history import Described, HistoryRow
     from dbtasks.reads.readiness import Readiness
@@ -186,3 +187,56 @@ def validation(console: Console, report: Report) -> None:
             console.line(
                 f"    {finding.level.value}: {where + ': ' if where else ''}{finding.message}"
             )
+
+
+def plan(console: Console, found: Plan, markdown: bool = False) -> None:
+    """`db.plan`: a table per revision, its hints with the safe way, its downgrade."""
+    from dbtasks.plan import report
+
+    if console.json_mode:
+        console.json(found.as_dict())
+        return
+    if markdown:
+        console.line(report.markdown(found).rstrip("\n"))
+        return
+    console.fields(
+        [
+            ("target", found.target),
+            ("current", ", ".join(found.current) or "(none)"),
+            ("direction", found.direction),
+            ("traced on", found.clone),
+        ]
+    )
+    for revision in found.revisions:
+        _planned_revision(console, found, revision)
+    for session in found.live or []:
+        console.line(f"open transaction: {_session(session)}")
+    console.line(report.summary_line(found))
+
+
+def _planned_revision(console: Console, found: Plan, revision: RevisionPlan) -> None:
+    from dbtasks.plan import report
+
+    console.line()
+    console.line(report.heading(revision), style="bold")
+    note = report.status(revision)
+    if note:
+        console.line(f"  {note}")
+    if revision.statements:
+        console.table(report.COLUMNS, [report.statement_row(s, found) for s in revision.statements])
+    for hint in revision.hints:
+        console.line(f"  {hint.code} ({hint.refs}): {hint.message}")
+        console.line(f"    instead: {hint.alternative}")
+    down = report.downgrade_line(revision.downgrade)
+    if down:
+        console.line(f"  {down}")
+
+
+def _session(session: dict[str, object]) -> str:
+    held = session.get("locks")
+    locks = ", ".join(map(str, held)) if isinstance(held, list) and held else "no lock on them"
+    waiting = ", waiting for a lock" if session.get("waiting") else ""
+    return (
+        f"pid {session['pid']} ({session['application'] or session['user']}, {session['state']}) "
+        f"open {session['open_seconds']}s{waiting}: {locks}"
+    )

@@ -6,8 +6,8 @@ from __future__ import annotations
 from invoke.collection import Collection
 from invoke.context import Context
 
-from dbtasks.tasks import db_read
-from dbtasks.tasks._boundary import command, task
+from dbtasks.tasks import db_plan, db_read
+from dbtasks.tasks._boundary import Run, command, task
 from dbtasks.tasks._options import REMOTE_HELP, TARGET_HELP, YES_HELP
 
 NAMESPACE = "db"
@@ -67,9 +67,13 @@ def revision(c: Context, message: str = "", empty: bool = False) -> None:
     help={
         "revision": f"where to go (default: heads). {TARGET_HELP}",
         "sql": "print the SQL of the pending revisions instead of applying them",
+        "plan": "show what db.plan finds first (locks, rewrites, risks), then ask",
+        "yes": "with --plan: apply without asking (needed when stdin is not a terminal)",
     },
 )
-def upgrade(c: Context, revision: str = "heads", sql: bool = False) -> None:
+def upgrade(
+    c: Context, revision: str = "heads", sql: bool = False, plan: bool = False, yes: bool = False
+) -> None:
     """Apply pending migrations under a lock, with progress."""
     from dbtasks.flows.migrate import Upgrade
     from dbtasks.reads.sql import offline_sql
@@ -79,7 +83,27 @@ def upgrade(c: Context, revision: str = "heads", sql: bool = False) -> None:
         if sql:
             read(lambda work: offline_sql(work, revision), run.settings, run.console)
             return
+        if plan:
+            _planned_consent(run, revision, yes)
         run.console.ok(execute(Upgrade(revision), run.settings, run.console).summary())
+
+
+def _planned_consent(run: Run, revision: str, yes: bool) -> None:
+    """`db.upgrade --plan`: the plan of what it is about to apply, then consent."""
+    from dbtasks import guard
+    from dbtasks.plan.run import Options
+    from dbtasks.plan.run import plan as make_plan
+    from dbtasks.tasks import _render
+    from dbtasks.workflow import read
+
+    found = read(lambda work: make_plan(work, Options(target=revision)), run.settings, run.console)
+    if not found.revisions:
+        return  # the upgrade says there is nothing to apply
+    _render.plan(run.console, found)
+    count, where = len(found.revisions), run.settings.masked_url
+    guard.confirm(
+        run.console, f"apply {count} revision(s) to {where} (risk {found.risk.label})", yes
+    )
 
 
 @task(
@@ -200,4 +224,5 @@ namespace = Collection(
     db_read.health,
     db_read.adopt,
     db_read.validate,
+    db_plan.plan,
 )

@@ -3,7 +3,9 @@
 Each check looks at one thing and reports findings: graph (heads, parents, ids, cycles),
 database (its revision is known), checksums (files edited after they were applied),
 transactions, lint (dangerous SQL), drift (models against migrations) and round trip
-(each downgrade undoes its upgrade). A failing finding makes the run exit 3.
+(each downgrade undoes its upgrade); on request (`--only plan`), plan (what `db.plan`
+finds in the pending revisions: a high risk fails, a medium one warns). A failing
+finding makes the run exit 3.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from dbtasks.workflow import Work
 
 CHECKS = ("graph", "database", "checksums", "transactions", "lint", "drift", "roundtrip")
+# Run only when named (`--only plan`): it traces every pending revision on a clone of the
+# configured database, which a run that checks the history alone need not pay for.
+ON_REQUEST = ("plan",)
 
 
 @dataclass
@@ -70,10 +73,12 @@ class Report:
 def choose(only: Iterable[str], skip: Iterable[str]) -> list[str]:
     """The checks to run, in their order; an unknown name is bad input."""
     only, skip = list(only), list(skip)
+    known = (*CHECKS, *ON_REQUEST)
     for name in [*only, *skip]:
-        if name not in CHECKS:
-            raise ConfigError(f"there is no check {name!r}", f"choose from {', '.join(CHECKS)}")
-    return [c for c in CHECKS if (not only or c in only) and c not in skip]
+        if name not in known:
+            raise ConfigError(f"there is no check {name!r}", f"choose from {', '.join(known)}")
+    chosen = [c for c in CHECKS if (not only or c in only) and c not in skip]
+    return chosen + [c for c in ON_REQUEST if c in only and c not in skip]
 
 
 class Run:
@@ -148,6 +153,20 @@ def _run_checks(run: Run, work: Work) -> None:
                 result.findings += _checks().transactions(ws)
         _schema_checks(run, ws)
         _lint(run, ws)
+        _plan(run, work)
+
+
+def _plan(run: Run, work: Work) -> None:
+    """db.plan of the configured database's pending revisions, as findings."""
+    with run.check("plan") as (result,):
+        if result is None:
+            return
+        from dbtasks.health import probe
+        from dbtasks.plan.report import findings
+        from dbtasks.plan.run import Options, plan
+
+        probe(run.settings.endpoint)
+        result.findings += findings(plan(work, Options(allow_remote=run.allow_remote)))
 
 
 def _checks() -> Any:

@@ -110,6 +110,7 @@ def migrate(
     on_step: StepCallback,
     grant: Grant,
     upgrade: bool = True,
+    *,
     rows: RowBuilder | None = None,
 ) -> None:
     """Run exactly the revisions of `plan`, in its order, towards `target`, calling

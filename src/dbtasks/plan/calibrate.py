@@ -53,10 +53,10 @@ def statements(
         return
     tables = {t for s in heavy for t in s.tables()}
     grant, ws = made.scratch.grant, work.ws
-    migrate(ws, made.connection, revision.id, [revision], lambda s: None, grant, False, True)
+    migrate(ws, made.connection, revision.id, [revision], lambda s: None, grant, False)
     probe = checks._Probe(tables, ROWS)
     error, _ = checks.run_checked(work, made, tracer, revision, probe, upgrade=True)
-    migrate(ws, made.connection, revision.id, [revision], lambda s: None, grant, True, True)
+    migrate(ws, made.connection, revision.id, [revision], lambda s: None, grant, True)
     if error is not None or len(tracer.statements) != len(entry.statements):
         return
     for empty, full in zip(entry.statements, tracer.statements, strict=True):

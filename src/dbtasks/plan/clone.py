@@ -112,7 +112,7 @@ def replay(work: Work, connection: Connection, applied: list[Revision], scratch:
     prepare_connection(connection, work.settings, scratch.grant)
     if applied:
         target = applied[-1].id
-        migrate(work.ws, connection, target, applied, lambda step: None, scratch.grant, only=True)
+        migrate(work.ws, connection, target, applied, lambda step: None, scratch.grant)
 
 
 def template_key(work: Work, current: tuple[str, ...]) -> str:

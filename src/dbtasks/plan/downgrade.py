@@ -121,7 +121,6 @@ def run_checked(
                 probe.counted,
                 clone.scratch.grant,
                 upgrade,
-                only=True,
             )
     except _Checked as done:
         return None, done.losses

@@ -123,7 +123,6 @@ def _upgrade(
                 [revision],
                 lambda step: None,
                 made.scratch.grant,
-                only=True,
             )
     except MigrationFailed as exc:
         entry.error = exc.reason or exc.message
@@ -168,7 +167,7 @@ def _rollback(
         tracer.connection = made.connection
         return
     grant = made.scratch.grant
-    migrate(work.ws, made.connection, revision.id, [revision], lambda s: None, grant, False, True)
+    migrate(work.ws, made.connection, revision.id, [revision], lambda s: None, grant, False)
 
 
 def _schema_tables(made: Clone, schema: str) -> set[str]:

@@ -20,8 +20,17 @@ depends_on: str | Sequence[str] | None = ${repr(depends_on)}
 
 
 def upgrade() -> None:
+    # Give up rather than queue: a statement waiting for a lock holds up every query
+    # queued behind it. Both settings end with this revision's transaction.
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.execute("SET LOCAL statement_timeout = '60s'")
     ${upgrades if upgrades else "pass"}
+    # CREATE INDEX CONCURRENTLY cannot run inside a transaction: commit around it.
+    # with op.get_context().autocommit_block():
+    #     op.create_index("ix_t_c", "t", ["c"], postgresql_concurrently=True)
 
 
 def downgrade() -> None:
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.execute("SET LOCAL statement_timeout = '60s'")
     ${downgrades if downgrades else "pass"}

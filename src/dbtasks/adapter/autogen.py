@@ -200,13 +200,6 @@ def rendered(template: Path, **values: Any) -> str:
     return str(Template(filename=str(template)).render(**values))  # noqa: S702
 
 
-def revision_path(ws: Workspace, folder: Path, revision: str, message: str) -> Path:
-    """Where Alembic would write revision `revision` with `message` in `folder`: the
-    project's file_template, slug and date."""
-    script: Any = ws.script
-    return Path(script._rev_path(folder, revision, message, script._generate_create_date()))
-
-
 def as_template_text(message: str) -> str:
     """The message as the template receives it: backslashes and quotes escaped, so that in
     any Python string literal it stays text (Python reads the escapes back)."""

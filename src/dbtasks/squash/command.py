@@ -104,7 +104,7 @@ def _read_back(baseline: Baseline) -> str:
 
 def install(ws: Workspace, found: Cut, baseline: Baseline, digest: str, message: str) -> Squashed:
     """Move the replaced files aside and write the baseline in the first version folder."""
-    from dbtasks.adapter.autogen import as_template_text, rendered, revision_path
+    from dbtasks.adapter.autogen import as_template_text, rendered
     from dbtasks.flows.author import revision_files, validate_message
     from dbtasks.squash import files
     from dbtasks.squash.render import TEMPLATE, Source
@@ -115,8 +115,9 @@ def install(ws: Workspace, found: Cut, baseline: Baseline, digest: str, message:
         baseline.downgrade, digest, baseline.notes, baseline.carried,
     )  # fmt: skip
     grant = revision_files(ws.state.where.folders)
-    folder = Path(found.upto.path).parent
-    path = revision_path(ws, folder, found.upto.id, text)
+    # Named after the file it replaces: it sorts where REV did, before the revisions after it.
+    replaced = Path(found.upto.path)
+    path = replaced.with_name(f"{replaced.stem}_squashed.py")
     moved = files.move_replaced(found, grant)
     files.write_baseline(ws, path, rendered(TEMPLATE, **source.values()), moved, grant)
     where = files.replaced_folder(found.upto.path, found.upto.id)

@@ -19,6 +19,7 @@ from dbtasks.workflow import Flow, Work
 if TYPE_CHECKING:
     from dbtasks.adapter.workspace import Workspace
     from dbtasks.flows.migrate import Move
+    from dbtasks.migrations.journal import Entry
     from dbtasks.migrations.lock import Held
     from dbtasks.migrations.status import MigrationStatus
     from dbtasks.settings import Settings
@@ -59,6 +60,22 @@ def baselines(ws: Workspace) -> list[Squashed]:
             )
         )
     return found
+
+
+def applied_before_squash(ws: Workspace, entry: Entry) -> bool:
+    """A timing entry of the squash point written when the replaced file (not the baseline,
+    which took its id) was applied: not an edit of the baseline. Told by the replaced
+    file's checksum while it is kept; once pruned, by not being the baseline's."""
+    from dbtasks.migrations.journal import checksum
+
+    for squashed in baselines(ws):
+        if entry.revision != squashed.upto or not entry.checksum:
+            continue
+        if squashed.pruned:
+            return entry.checksum != checksum(squashed.path)
+        old = [p for folder in squashed.folders for p in folder.glob("*.py")]
+        return any(checksum(str(p)) == entry.checksum for p in old)
+    return False
 
 
 def replacing(ws: Workspace, current: tuple[str, ...]) -> Squashed | None:

@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from dbtasks.settings import Settings
     from dbtasks.workflow import Work
 
-CHECKS = ("graph", "database", "checksums", "transactions", "lint", "drift", "roundtrip")
+CHECKS = (
+    "graph",
+    "database",
+    "checksums",
+    "transactions",
+    "lint",
+    "drift",
+    "roundtrip",
+    "squash",
+)
 
 
 @dataclass
@@ -148,6 +157,7 @@ def _run_checks(run: Run, work: Work) -> None:
                 result.findings += _checks().transactions(ws)
         _schema_checks(run, ws)
         _lint(run, ws)
+        _squash(run, ws)
 
 
 def _checks() -> Any:
@@ -190,6 +200,9 @@ def _target_checks(run: Run, ws: Workspace) -> None:
         if result is not None:
             result.findings += _checks().database(ws, current)
         if sums is not None:
+            from dbtasks.squash.frozen import applied_before_squash
+
+            entries = [e for e in entries if not applied_before_squash(ws, e)]
             sums.findings += _checks().checksums(ws, entries, current)
 
 
@@ -221,6 +234,16 @@ def _schema_checks(run: Run, ws: Workspace) -> None:
     if rt is not None and dr is not None:
         # The scratch database and both passes are the round trip's; drift is the compare.
         rt.seconds, dr.seconds = rt.seconds + dr.seconds - drift_seconds, drift_seconds
+
+
+def _squash(run: Run, ws: Workspace) -> None:
+    """Each squashed baseline, proven equal to the revisions it replaces once more."""
+    with run.check("squash") as (result,):
+        if result is None:
+            return
+        from dbtasks.squash.verify import verify
+
+        result.findings += verify(ws, run.console, run.allow_remote)
 
 
 def _lint(run: Run, ws: Workspace) -> None:

@@ -48,7 +48,8 @@ def _one(ws: Workspace, squashed: Squashed, console: Console, allow_remote: bool
                 )
                 return [
                     fail(
-                        f"the baseline does not rebuild what the revisions it replaces made: {shown}",
+                        "the baseline does not rebuild what the revisions it replaces made: "
+                        + shown,
                         *where,
                     )
                 ]

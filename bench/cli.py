@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import asdict
 
 from bench import proc, report
-from bench.cases import init, migrate, plugin, reset, startup, validate
+from bench.cases import init, migrate, plugin, reset, squash, startup, validate
 from bench.context import Bench
 from bench.harness import Case, CaseResult, measure
 from bench.options import HELP, Flags, Options, make_options, plan
@@ -31,6 +31,7 @@ BUILDERS: dict[str, Builder] = {
     "plugin": plugin.plugin,
     "init": init.init,
     "validate": validate.validate,
+    "squash": squash.squash,
 }
 
 

@@ -7,7 +7,18 @@ from pathlib import Path
 
 from bench.project import REPO
 
-CASES = ("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate", "growth")
+CASES = (
+    "startup",
+    "status",
+    "noop",
+    "upgrade",
+    "reset",
+    "plugin",
+    "init",
+    "validate",
+    "growth",
+    "squash",
+)
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
@@ -99,7 +110,7 @@ def plan(options: Options) -> list[tuple[str, int]]:
         for name in ("status", "noop", "upgrade"):
             if n in growth or (name in wanted and n == options.revisions):
                 pairs.append((name, n))
-    pairs += [(n, options.revisions) for n in ("reset", "plugin", "init") if n in wanted]
+    pairs += [(n, options.revisions) for n in ("reset", "plugin", "init", "squash") if n in wanted]
     if "validate" in wanted:
         pairs.append(("validate", options.validate_revisions))
     return pairs

@@ -29,7 +29,7 @@ BASE = "\n    ".join(
 UNDO = 'op.execute("DROP TABLE items, owners, applied_log")'
 
 # What each template's constants are filled in with, on the tables of BASE.
-FILLED = {
+FILLED: dict[str, dict[str, object]] = {
     "default": {},
     "add_column": {"TABLE": "items", "COLUMN": "rank", "TYPE": "integer", "VALUE": "0"},
     "index_concurrently": {"TABLE": "items", "COLUMNS": ["name"]},

@@ -24,6 +24,7 @@ from dbtasks.squash.carry import Changes, Side, ident
 if TYPE_CHECKING:
     from dbtasks.adapter.workspace import Workspace
     from dbtasks.console import Console
+    from dbtasks.grants import Grant
     from dbtasks.settings import Settings
     from dbtasks.squash.cut import Cut
     from dbtasks.validate.scratch import Scratch
@@ -72,8 +73,12 @@ def prepared(scratch: Scratch) -> Any:
     return connection
 
 
-def load(connection: Any, sql: str) -> None:
-    """Run the baseline's SQL in one transaction, as its revision does."""
+def load(connection: Any, sql: str, grant: Grant) -> None:
+    """Run the baseline's SQL in one transaction, as its revision does: DDL, so MIGRATE on
+    the connection's database."""
+    from dbtasks.guard import Intent
+
+    grant.require(Intent.MIGRATE, connection)
     with pg.driver_cursor(connection) as cur:
         cur.execute(sql)
         cur.connection.commit()  # the driver's: SQLAlchemy began no transaction of its own

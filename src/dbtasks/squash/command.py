@@ -75,7 +75,7 @@ def prove(work: Work, found: Cut, allow_remote: bool) -> tuple[Baseline, str]:
         with build.prepared(new) as connection:
             reference = build.read(new)
             baseline = build.compose(work.ws, found, old, new, reference)
-            build.load(connection, _read_back(baseline))
+            build.load(connection, _read_back(baseline), new.grant)
         differences = fingerprint_diff(baseline.replayed, build.read(new))
     if differences:
         raise CheckFailed(

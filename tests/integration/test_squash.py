@@ -259,3 +259,8 @@ def test_mindmirror_squashes_and_rebuilds_identically(tmp_path: Path, cluster: S
     fresh = built_at(project, "heads")
     different = fingerprint_diff(printed(cluster, old), printed(cluster, fresh))
     assert different == [], "\n".join(different)
+    # Every check of db.validate passes on the squashed history, the squash check included.
+    result = project.inv("db.validate", "--json", DB_NAME=fresh)
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, json.dumps(report, indent=1)
+    assert [c["check"] for c in report["checks"]][-1] == "squash"

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import asdict
 
 from bench import proc, report
-from bench.cases import init, migrate, plugin, reset, startup, validate
+from bench.cases import init, migrate, plugin, reset, squash, startup, validate
 from bench.cases import plan as plan_case
 from bench.context import Bench
 from bench.harness import Case, CaseResult, measure
@@ -33,6 +33,7 @@ BUILDERS: dict[str, Builder] = {
     "init": init.init,
     "validate": validate.validate,
     "plan": plan_case.plan,
+    "squash": squash.squash,
 }
 
 

@@ -18,6 +18,7 @@ CASES = (
     "validate",
     "plan",
     "growth",
+    "squash",
 )
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
@@ -110,7 +111,7 @@ def plan(options: Options) -> list[tuple[str, int]]:
         for name in ("status", "noop", "upgrade"):
             if n in growth or (name in wanted and n == options.revisions):
                 pairs.append((name, n))
-    pairs += [(n, options.revisions) for n in ("reset", "plugin", "init") if n in wanted]
+    pairs += [(n, options.revisions) for n in ("reset", "plugin", "init", "squash") if n in wanted]
     if "validate" in wanted:
         pairs.append(("validate", options.validate_revisions))
     if "plan" in wanted:

@@ -58,10 +58,16 @@ class NewRevision:
 
 
 def autogenerate(
-    ws: Workspace, connection: Connection, message: str, files: FileGrant, grant: Grant
+    ws: Workspace,
+    connection: Connection,
+    message: str,
+    files: FileGrant,
+    grant: Grant,
+    template: Path | None = None,
 ) -> NewRevision:
     """Compare models and database; write a revision only if they differ. The comparison
-    runs env.py on `connection` under `grant` (it creates DB_SCHEMA if missing)."""
+    runs env.py on `connection` under `grant` (it creates DB_SCHEMA if missing). The file
+    is rendered from `template` instead of the project's script.py.mako when given."""
     from alembic import command
 
     files_allowed(ws, files)
@@ -83,7 +89,7 @@ def autogenerate(
     ws.config.attributes[CONNECTION_KEY] = connection
     ws.config.attributes[GRANT_KEY] = grant
     try:
-        with _quiet(), resolving(ws.files), _no_broken_file(ws, files):
+        with _quiet(), resolving(ws.files), _no_broken_file(ws, files), rendering(template):
             written = command.revision(
                 ws.config,
                 message=as_template_text(message),
@@ -136,11 +142,13 @@ def _same_type(added: Any, dropped: Any) -> bool:
     return bool(old_type._type_affinity is added.type._type_affinity)
 
 
-def empty_revision(ws: Workspace, message: str, files: FileGrant) -> NewRevision:
+def empty_revision(
+    ws: Workspace, message: str, files: FileGrant, template: Path | None = None
+) -> NewRevision:
     from alembic import command
 
     files_allowed(ws, files)
-    with _quiet(), resolving(ws.files), _no_broken_file(ws, files):
+    with _quiet(), resolving(ws.files), _no_broken_file(ws, files), rendering(template):
         script = command.revision(ws.config, message=as_template_text(message))
     if not script or isinstance(script, list):
         raise DbTasksError("Alembic wrote no revision file")
@@ -159,6 +167,37 @@ def merge(ws: Workspace, message: str, files: FileGrant) -> NewRevision:
         raise DbTasksError("Alembic wrote no merge revision")
     new = _written(ws, script, [], files)
     return NewRevision(new.id, new.path, [], heads)
+
+
+@contextlib.contextmanager
+def rendering(template: Path | None) -> Iterator[None]:
+    """Alembic renders the script folder's `script.py.mako` for every new revision, with
+    no option to name another: while the block runs, `template` is rendered in its place
+    (the command builds its own ScriptDirectory, so the class is what is patched)."""
+    if template is None:
+        yield
+        return
+    from alembic.script import ScriptDirectory
+
+    original = ScriptDirectory._generate_template
+
+    def generate(self: Any, src: Path, dest: Path, **kw: Any) -> None:
+        chosen = template if Path(src).name == "script.py.mako" else src
+        original(self, chosen, dest, **kw)
+
+    ScriptDirectory._generate_template = generate  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ScriptDirectory._generate_template = original  # type: ignore[method-assign]
+
+
+def rendered(template: Path, **values: Any) -> str:
+    """A Mako template rendered to text, as Alembic renders revision templates."""
+    from mako.template import Template  # type: ignore[import-untyped]
+
+    # Python source, not HTML: nothing to escape (Alembic renders its templates so too).
+    return str(Template(filename=str(template)).render(**values))  # noqa: S702
 
 
 def as_template_text(message: str) -> str:

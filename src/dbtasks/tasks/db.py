@@ -6,9 +6,10 @@ from __future__ import annotations
 from invoke.collection import Collection
 from invoke.context import Context
 
-from dbtasks.tasks import db_plan, db_read
+from dbtasks.tasks import db_plan, db_read, db_squash
 from dbtasks.tasks._boundary import Run, command, task
 from dbtasks.tasks._options import REMOTE_HELP, TARGET_HELP, YES_HELP
+from dbtasks.templates import TEMPLATES_HELP
 
 NAMESPACE = "db"
 
@@ -25,14 +26,16 @@ def prepare(c: Context) -> None:
             run.console.ok(f"ready: {final.summary()}")
 
 
-@task()
-def init(c: Context) -> None:
+@task(help={"template": f"the first migration's template: {TEMPLATES_HELP}"})
+def init(c: Context, template: str = "") -> None:
     """Bring the stack up, create the schema and migrate a new database to head."""
     from dbtasks.flows.author import Init
+    from dbtasks.templates import resolve
     from dbtasks.workflow import execute
 
     with command() as run:
-        final = execute(Init(), run.settings, run.console)
+        chosen = resolve(template, run.settings.project_root) if template else None
+        final = execute(Init(chosen), run.settings, run.console)
         run.console.ok(f"initialized: {final.summary()}")
 
 
@@ -40,17 +43,20 @@ def init(c: Context) -> None:
     help={
         "message": "what the change does; becomes the file name (required)",
         "empty": "write an empty revision to fill in by hand instead of autogenerating",
+        "template": f"write a revision to fill in from a pattern: {TEMPLATES_HELP}",
     }
 )
-def revision(c: Context, message: str = "", empty: bool = False) -> None:
+def revision(c: Context, message: str = "", empty: bool = False, template: str = "") -> None:
     """Autogenerate a migration from the models (or an empty one with --empty)."""
     from dbtasks.flows.author import Autogenerate, empty_revision, validate_message
+    from dbtasks.templates import resolve
     from dbtasks.workflow import execute
 
     with command() as run:
         text = validate_message(message)
-        if empty:
-            new = empty_revision(run.settings, text)
+        chosen = resolve(template, run.settings.project_root) if template else None
+        if empty or chosen is not None:
+            new = empty_revision(run.settings, text, chosen)
         else:
             new = execute(Autogenerate(text), run.settings, run.console)
         for warning in new.warnings:
@@ -225,4 +231,5 @@ namespace = Collection(
     db_read.adopt,
     db_read.validate,
     db_plan.plan,
+    db_squash.squash,
 )

@@ -2,10 +2,11 @@
 
 Each check looks at one thing and reports findings: graph (heads, parents, ids, cycles),
 database (its revision is known), checksums (files edited after they were applied),
-transactions, lint (dangerous SQL), drift (models against migrations) and round trip
-(each downgrade undoes its upgrade); on request (`--only plan`), plan (what `db.plan`
-finds in the pending revisions: a high risk fails, a medium one warns). A failing
-finding makes the run exit 3.
+transactions, lint (dangerous SQL), drift (models against migrations), round trip
+(each downgrade undoes its upgrade) and squash (each squashed baseline rebuilds what the
+revisions it replaced made); on request (`--only plan`), plan (what `db.plan` finds in
+the pending revisions: a high risk fails, a medium one warns). A failing finding makes the
+run exit 3.
 """
 
 from __future__ import annotations

@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from dbtasks.settings import Settings
     from dbtasks.workflow import Work
 
-CHECKS = ("graph", "database", "checksums", "transactions", "lint", "drift", "roundtrip")
+CHECKS = (
+    "graph",
+    "database",
+    "checksums",
+    "transactions",
+    "lint",
+    "drift",
+    "roundtrip",
+    "squash",
+)
 # Run only when named (`--only plan`): it traces every pending revision on a clone of the
 # configured database, which a run that checks the history alone need not pay for.
 ON_REQUEST = ("plan",)
@@ -153,6 +162,7 @@ def _run_checks(run: Run, work: Work) -> None:
                 result.findings += _checks().transactions(ws)
         _schema_checks(run, ws)
         _lint(run, ws)
+        _squash(run, ws)
         _plan(run, work)
 
 
@@ -209,6 +219,9 @@ def _target_checks(run: Run, ws: Workspace) -> None:
         if result is not None:
             result.findings += _checks().database(ws, current)
         if sums is not None:
+            from dbtasks.squash.frozen import applied_before_squash
+
+            entries = [e for e in entries if not applied_before_squash(ws, e)]
             sums.findings += _checks().checksums(ws, entries, current)
 
 
@@ -240,6 +253,25 @@ def _schema_checks(run: Run, ws: Workspace) -> None:
     if rt is not None and dr is not None:
         # The scratch database and both passes are the round trip's; drift is the compare.
         rt.seconds, dr.seconds = rt.seconds + dr.seconds - drift_seconds, drift_seconds
+
+
+def _squash(run: Run, ws: Workspace) -> None:
+    """Each squashed baseline, proven equal to the revisions it replaces once more. A
+    history without one has no such check to report (unless it is the only one asked)."""
+    from dbtasks.squash.frozen import baselines
+
+    if "squash" in run.results and not baselines(ws):
+        if len(run.results) > 1:
+            del run.results["squash"]
+        else:
+            run.results["squash"].skipped = "the history holds no squashed baseline"
+        return
+    with run.check("squash") as (result,):
+        if result is None:
+            return
+        from dbtasks.squash.verify import verify
+
+        result.findings += verify(ws, run.console, run.allow_remote)
 
 
 def _lint(run: Run, ws: Workspace) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from invoke.collection import Collection
 from invoke.context import Context
 
-from dbtasks.tasks import db_read
+from dbtasks.tasks import db_erd, db_read
 from dbtasks.tasks._boundary import command, task
 from dbtasks.tasks._options import REMOTE_HELP, TARGET_HELP, YES_HELP
 
@@ -200,4 +200,5 @@ namespace = Collection(
     db_read.health,
     db_read.adopt,
     db_read.validate,
+    db_erd.erd,
 )

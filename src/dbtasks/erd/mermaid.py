@@ -40,11 +40,23 @@ COMMENT_LIMIT = 120
 INDENT = "    "
 
 
+# What a quoted string cannot hold: a double quote or a line break. A quoted entity name
+# cannot hold "%" or "\\" either in some Mermaid: lookalikes stand in.
+_ONE_LINE = {ord('"'): "'", **dict.fromkeys(range(32), " ")}
+_NAME = str.maketrans({**_ONE_LINE, ord("%"): "\uff05", ord("\\"): "\uff3c"})
+_TEXT = str.maketrans(_ONE_LINE)
+
+
 def entity(text: str) -> str:
     """An entity name: bare when it is a plain word, else quoted."""
     if _WORD.fullmatch(text) and text.lower() not in KEYWORDS:
         return text
-    return '"' + text.replace('"', "'") + '"'
+    return '"' + (text.translate(_NAME).strip() or "_") + '"'
+
+
+def quoted(text: str) -> str:
+    """A quoted label or comment: on one line, without double quotes."""
+    return '"' + text.translate(_TEXT) + '"'
 
 
 def spelled(type_: str) -> str:
@@ -64,24 +76,34 @@ def type_word(type_: str) -> str:
     """The attribute's type word: its short spelling when that is a word, else the type's
     name alone (without modifiers or schema), with its array brackets."""
     short = spelled(type_)
-    if _TYPE.fullmatch(short):
+    if _TYPE.fullmatch(short) and re.split(r"[^A-Za-z0-9_]", short)[0].lower() not in (
+        "pk",
+        "fk",
+        "uk",
+    ):
         return short
     base = short.rstrip("[]")
     name = base.partition("(")[0].rsplit(".", 1)[-1].strip().strip('"')
-    word = re.sub(r"[^A-Za-z0-9_]", "_", name) or "type"
-    return ("_" + word if word[0].isdigit() else word) + short[len(base) :]
+    return _word(name) + short[len(base) :]
 
 
-def attribute_word(name: str) -> str:
+def _word(name: str) -> str:
+    """`name` as a word: other characters become `_`; one Mermaid would misread gets `_`
+    in front (a leading digit, or PK, FK, UK, which it reads as keys)."""
     word = re.sub(r"[^A-Za-z0-9_]", "_", name) or "_"
-    if word[0].isdigit() or word.lower() in ("pk", "fk", "uk"):
+    lead = re.split(r"[^A-Za-z0-9_]", word)[0]
+    if word[0].isdigit() or lead.lower() in ("pk", "fk", "uk"):
         word = "_" + word
     return word
 
 
+def attribute_word(name: str) -> str:
+    return _word(name)
+
+
 def comment(parts: Sequence[str]) -> str:
-    text = marks.shorten("; ".join(parts), COMMENT_LIMIT).replace('"', "'")
-    return f' "{text}"' if text else ""
+    text = marks.shorten("; ".join(parts), COMMENT_LIMIT)
+    return f" {quoted(text)}" if text else ""
 
 
 def attribute(picture: Picture, table: Table, column: Column) -> str:
@@ -134,10 +156,9 @@ def relationship_lines(picture: Picture, key: TableKey) -> list[str]:
         line = "--" if set(fk.columns) <= set(table.primary_key) else ".."
         left, right = ("|o" if unique else "}o"), ("o|" if optional else "||")
         parent = stub_or_title(picture, fk.target)
-        label = marks.fk_label(picture, table, fk.name).replace('"', "'")
+        label = quoted(marks.fk_label(picture, table, fk.name))
         lines.append(
-            f"{INDENT}{entity(title(picture, key))} {left}{line}{right} {entity(parent)} : "
-            f'"{label}"'
+            f"{INDENT}{entity(title(picture, key))} {left}{line}{right} {entity(parent)} : {label}"
         )
     return lines
 

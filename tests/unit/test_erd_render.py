@@ -93,7 +93,9 @@ def thousand(clusters: int = 200, size: int = 5) -> Schema:
                 columns.append(Column("head_id", "bigint", False))
                 fks = (ForeignKey(f"fk_{c}_{i}", ("head_id",), ("app", f"c{c:03d}_t0"), ("id",)),)
             name = f"c{c:03d}_t{i}"
-            table = Table("app", name, columns=tuple(columns), primary_key=("id",), foreign_keys=fks)
+            table = Table(
+                "app", name, columns=tuple(columns), primary_key=("id",), foreign_keys=fks
+            )
             tables[table.key] = table
     return Schema(tables)
 

@@ -60,10 +60,17 @@ def at_revision(work: Work, rev: str, allow_remote: bool = False) -> Drawn:
         return _from_snapshot(work, space)
     from dbtasks.adapter.plan import upgrade_plan
 
-    plan = upgrade_plan(work.ws, (), rev)
+    target = _from_base(rev)
+    plan = upgrade_plan(work.ws, (), target)
     if not plan:  # base: nothing the history made
         return Drawn(Schema({}), (), "scratch")
-    return _migrated(work, space, rev, plan)
+    return _migrated(work, space, target, plan)
+
+
+def _from_base(rev: str) -> str:
+    """A scratch database starts at base: +N counts from there, -N back from the head."""
+    rev = rev.strip()
+    return f"head{rev}" if rev[:1] == "-" and rev[1:].isdigit() else rev
 
 
 def _every_head(work: Work, rev: str) -> bool:

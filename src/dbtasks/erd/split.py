@@ -110,7 +110,7 @@ def split(
         else:
             packed.append(list(piece))
             sizes.append(weight)
-    fitted = [part for group in packed for part in _fit(group, measure, max_chars)]
+    fitted = [part for group in packed for part in _fit(group, measure, max_chars)] or [[]]
     return [Chunk(i, tuple(sorted(keys))) for i, keys in enumerate(fitted, start=1)]
 
 

@@ -88,12 +88,16 @@ def erd(
 
 
 def _draw(run: Run, chosen: Options) -> Layout:
+    """The picture, read; what building it says (a snapshot's progress) goes to stderr:
+    stdout is the diagram's."""
+    from dbtasks.console import Console
     from dbtasks.erd.run import draw
     from dbtasks.workflow import read
 
-    return read(
-        lambda work: draw(work, chosen), run.settings, run.console, needs_database=chosen.live
-    )
+    aside = Console(out=run.console.err, err=run.console.err, secrets=run.console.secrets)
+    settings = run.settings  # loaded first: the console's secrets come with it
+    aside.secrets = run.console.secrets
+    return read(lambda work: draw(work, chosen), settings, aside, needs_database=chosen.live)
 
 
 def _files(run: Run) -> FileGrant:

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import asdict
 
 from bench import proc, report
-from bench.cases import init, migrate, plugin, reset, startup, validate
+from bench.cases import erd, init, migrate, plugin, reset, startup, validate
 from bench.context import Bench
 from bench.harness import Case, CaseResult, measure
 from bench.options import HELP, Flags, Options, make_options, plan
@@ -31,6 +31,7 @@ BUILDERS: dict[str, Builder] = {
     "plugin": plugin.plugin,
     "init": init.init,
     "validate": validate.validate,
+    "erd": erd.erd,
 }
 
 
@@ -49,6 +50,8 @@ def run_mode(
         result = measure(case, bench.mode.name, options.reps, warmups)
         if bench.server.psql is None and name in ("upgrade", "reset", "plugin"):
             result.notes.append("psql not found: the psql floors were skipped")
+        if name == "erd":
+            result.notes += erd.budgets(result)
         save(result)
         console.line(_progress(result, time.perf_counter() - started))
 

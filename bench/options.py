@@ -7,7 +7,11 @@ from pathlib import Path
 
 from bench.project import REPO
 
-CASES = ("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate", "growth")
+CASES = (
+    *("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate"),
+    *("growth", "erd"),
+)
+ERD_TABLES = 1000  # the erd case's N: tables, not revisions
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
@@ -90,7 +94,7 @@ def plan(options: Options) -> list[tuple[str, int]]:
 
     The growth series runs status, no-op and upgrade at each of its N; at the main N
     those are the main comparisons themselves, not a second measurement. validate runs
-    last, at its own N (100 unless --revisions names one).
+    at its own N (100 unless --revisions names one); erd last, at N=1000 tables.
     """
     wanted = set(options.only or CASES)
     growth = set(options.growth) if "growth" in wanted else set()
@@ -102,6 +106,8 @@ def plan(options: Options) -> list[tuple[str, int]]:
     pairs += [(n, options.revisions) for n in ("reset", "plugin", "init") if n in wanted]
     if "validate" in wanted:
         pairs.append(("validate", options.validate_revisions))
+    if "erd" in wanted:
+        pairs.append(("erd", ERD_TABLES))
     return pairs
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from bench import proc
 from bench.cases import erd
+from bench.checks import CheckFailed
 from bench.context import Bench
 from bench.harness import measure
 from bench.server import Server, find_psql
@@ -37,7 +38,7 @@ def test_the_erd_case_checks_every_table_is_drawn_and_says_its_budgets(bench: Be
 
 
 def test_a_drawing_that_misses_a_table_fails_the_check() -> None:
-    with pytest.raises(erd.CheckFailed, match="4 tables drawn, expected 5"):
+    with pytest.raises(CheckFailed, match="4 tables drawn, expected 5"):
         erd.drawn_once(5)("erDiagram\n" + "    t {\n    }\n" * 4)
-    with pytest.raises(erd.CheckFailed, match="a Mermaid chunk of"):
+    with pytest.raises(CheckFailed, match="a Mermaid chunk of"):
         erd.drawn_once(1)("```mermaid\nerDiagram\n" + "x" * 50_000 + "\n```\n")

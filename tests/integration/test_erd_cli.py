@@ -193,6 +193,14 @@ def test_svg_without_graphviz_is_exit_2_and_text_formats_still_work(
     assert awkward.inv("db.erd", "--format", "dot", PATH=str(bare)).returncode == 0
 
 
+def test_a_server_the_guard_refuses_gets_no_scratch_database(awkward: ScratchProject) -> None:
+    result = awkward.inv("db.erd", DB_ENV="production")
+    assert result.returncode == 4 and one_error(result.stderr, "production")
+    assert "--live reads the configured database itself" in result.stderr
+    remote = awkward.inv("db.erd", DB_HOST="db.prod.example.invalid", DB_BACKEND="external")
+    assert remote.returncode == 4 and one_error(remote.stderr, "not on this machine")
+
+
 def test_live_reads_the_developers_database_only_when_asked(awkward: ScratchProject) -> None:
     not_yet = awkward.inv("db.erd", "--live")
     assert not_yet.returncode == 1 and "does not exist" in not_yet.stderr

@@ -97,38 +97,52 @@ def _table(
     fks: dict[ColumnKey, str],
     notes: dict[Any, tuple[str, ...]],
 ) -> tuple[Table, bool]:
+    """`new` with `old`'s dropped columns and foreign keys back; True when it changed."""
     key = new.key
-    before = {c.name: c for c in old.columns}
-    after = {c.name: c for c in new.columns}
-    for name in after.keys() - before.keys():
-        columns[(*key, name)] = ADDED
-    for name in before.keys() - after.keys():
-        columns[(*key, name)] = DROPPED
-    for name in before.keys() & after.keys():
-        said = _column_notes(before[name], after[name])
-        if said:
-            columns[(*key, name)], notes[(*key, name)] = CHANGED, said
-    old_fks = {fk.name: fk for fk in old.foreign_keys}
-    new_fks = {fk.name: fk for fk in new.foreign_keys}
-    for name in sorted(old_fks.keys() | new_fks.keys()):
-        if name not in old_fks:
-            fks[(*key, name)] = ADDED
-        elif name not in new_fks:
-            fks[(*key, name)] = DROPPED
-        elif old_fks[name] != new_fks[name]:
-            fks[(*key, name)] = CHANGED
+    _columns(old, new, columns, notes)
+    _marked(key, {f.name: f for f in old.foreign_keys}, {f.name: f for f in new.foreign_keys}, fks)
     said = _table_notes(old, new)
     if said:
         notes[key] = said
     changed = bool(said) or any(k[:2] == key for k in (*columns, *fks))
-    dropped = tuple(c for c in old.columns if c.name not in after)
-    gone = tuple(fk for fk in old.foreign_keys if fk.name not in new_fks)
+    kept = {c.name for c in new.columns}
+    named = {f.name for f in new.foreign_keys}
+    gone = tuple(fk for fk in old.foreign_keys if fk.name not in named)
     merged = replace(
         new,
-        columns=new.columns + dropped,
+        columns=new.columns + tuple(c for c in old.columns if c.name not in kept),
         foreign_keys=tuple(sorted(new.foreign_keys + gone, key=lambda fk: fk.name)),
     )
     return merged, changed
+
+
+def _columns(
+    old: Table, new: Table, marks: dict[ColumnKey, str], notes: dict[Any, tuple[str, ...]]
+) -> None:
+    before = {c.name: c for c in old.columns}
+    after = {c.name: c for c in new.columns}
+    _marked(new.key, before, after, marks, same=lambda a, b: not _column_notes(a, b))
+    for name in before.keys() & after.keys():
+        said = _column_notes(before[name], after[name])
+        if said:
+            notes[(*new.key, name)] = said
+
+
+def _marked(
+    key: TableKey,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    marks: dict[ColumnKey, str],
+    same: Any = None,
+) -> None:
+    """Each name added, dropped or changed (by `same`, default `==`) between two tables."""
+    for name in sorted(before.keys() | after.keys()):
+        if name not in before:
+            marks[(*key, name)] = ADDED
+        elif name not in after:
+            marks[(*key, name)] = DROPPED
+        elif not (same(before[name], after[name]) if same else before[name] == after[name]):
+            marks[(*key, name)] = CHANGED
 
 
 def _column_notes(old: Column, new: Column) -> tuple[str, ...]:

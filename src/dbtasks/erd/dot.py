@@ -59,6 +59,18 @@ def _cell(text: str, *, port: str | None = None, bg: str | None = None, span: in
     return f"<TD{attrs}>{text or ' '}</TD>"
 
 
+def _references(picture: Picture, table: Table, column: str) -> list[str]:
+    """What a foreign key's first column references, with its action: "→ profiles,
+    cascade" (on the row, not the edge: Graphviz drops edge labels when it packs)."""
+    said = []
+    for fk in table.foreign_keys:
+        if fk.columns[0] == column:
+            action = "" if fk.on_delete == "no action" else f", {fk.on_delete}"
+            mark = picture.changes.foreign_key(table.key, fk.name) if picture.changes else None
+            said.append(f"→ {picture.name(fk.target)}{action}" + (f" ({mark})" if mark else ""))
+    return said
+
+
 def _row(picture: Picture, table: Table, index: int, column: Column, row_bg: str) -> str:
     mark = picture.changes.column(table.key, column.name) if picture.changes else None
     bg = COLOURS[mark][1] if mark else row_bg
@@ -70,7 +82,8 @@ def _row(picture: Picture, table: Table, index: int, column: Column, row_bg: str
         kind += ' <FONT COLOR="#7b8794" POINT-SIZE="8">null</FONT>'
     # Enum values and domains are in the chunk's legend of types; the comment in the page.
     skip = {column.comment, marks.type_detail(picture.schema, column)}
-    notes = [n for n in marks.column_notes(picture, table.key, column) if n not in skip]
+    notes = _references(picture, table, column.name)
+    notes += [n for n in marks.column_notes(picture, table.key, column) if n not in skip]
     said = f'<FONT POINT-SIZE="8">{escape(marks.shorten("; ".join(notes), 60))}</FONT>'
     keys = escape(" ".join(table.keys_of(column.name)))
     return (
@@ -150,7 +163,7 @@ def _edges(picture: Picture, key: TableKey) -> list[str]:
             f"arrowtail={'teeodot' if unique else 'crowodot'}",
             f"arrowhead={'teeodot' if optional else 'teetee'}",
             f'color="{colour}"',
-            f"label={quoted(marks.fk_label(picture, table, fk.name))}",
+            f"tooltip={quoted(marks.fk_label(picture, table, fk.name))}",
         ]
         if mark == "dropped":
             attrs.append("style=dashed")
@@ -191,8 +204,9 @@ def graph(
     """One digraph of the tables `keys`, with stubs for what they reference elsewhere."""
     lines = [
         f"digraph {quoted(title)} {{",
+        # Unrelated clusters side by side, not in one tall column.
         f'  graph [rankdir=LR, nodesep=0.35, ranksep=1.0, pad=0.3, fontname="{FONT}", '
-        'fontsize=11, bgcolor="white"];',
+        'fontsize=11, bgcolor="white", pack=true, packmode="array"];',
         f'  node [shape=plain, fontname="{FONT}", fontsize=10];',
         f'  edge [dir=both, fontname="{FONT}", fontsize=8, fontcolor="#5b6577"];',
     ]

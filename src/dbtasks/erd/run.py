@@ -82,15 +82,15 @@ def draw(work: Work, chosen: Options) -> Layout:
     between, allow_remote = chosen.between, chosen.allow_remote
     if chosen.live:
         drawn = source.live(work)
-        schema = drawn.schema
-    elif between is not None:
+    elif between is None:
+        drawn = source.at_revision(work, chosen.rev, allow_remote)
+    else:
         old = source.at_revision(work, between[0], allow_remote)
         drawn = source.at_revision(work, between[1], allow_remote)
-        schema, changes = compare(old.schema, drawn.schema)
         since = old.revisions
-    else:
-        drawn = source.at_revision(work, chosen.rev, allow_remote)
-        schema = drawn.schema
+    schema = drawn.schema
+    if between is not None:
+        schema, changes = compare(old.schema, drawn.schema)
     shown = picture(
         schema,
         chosen.schemas,

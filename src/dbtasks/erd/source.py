@@ -52,10 +52,14 @@ def live(work: Work) -> Drawn:
 
 def at_revision(work: Work, rev: str, allow_remote: bool = False) -> Drawn:
     """The schema a database migrated from nothing to `rev` has."""
+    from dbtasks.errors import Refused
     from dbtasks.health import probe
 
+    try:  # the guard first: a server it refuses is never even connected to
+        space = guard.scratch_space(work.settings, ACTION, allow_remote)
+    except Refused as exc:
+        raise Refused(exc.message, "--live reads the configured database itself") from None
     probe(replace(work.settings.endpoint, database=pg.MAINTENANCE_DB))
-    space = guard.scratch_space(work.settings, ACTION, allow_remote)
     if _every_head(work, rev):
         return _from_snapshot(work, space)
     from dbtasks.adapter.plan import upgrade_plan

@@ -15,6 +15,8 @@ from dbtasks import pg
 from dbtasks.erd.output import BEGIN, END
 from dbtasks.settings import Settings
 from tests.projects import ScratchProject, make_project
+from tests.security import leaked
+from tests.support import HOSTILE_PASSWORD
 from tests.unit.test_erd_grammar import MERMAID_VERSIONS, check, mermaid_js
 
 pytestmark = pytest.mark.integration
@@ -78,9 +80,15 @@ def awkward(tmp_path: Path, cluster: Settings) -> ScratchProject:
 
 
 def one_error(stderr: str, said: str) -> bool:
-    """One line says what went wrong (a snapshot's build may report progress before it)."""
+    """One line says what went wrong (a snapshot's build may report progress before it),
+    and nothing shows the cluster's password."""
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
-    return len(errors) == 1 and said in errors[0] and "Traceback" not in stderr
+    return (
+        len(errors) == 1
+        and said in errors[0]
+        and "Traceback" not in stderr
+        and not leaked(stderr, HOSTILE_PASSWORD)
+    )
 
 
 def ok(project: ScratchProject, *args: str) -> str:

@@ -26,8 +26,9 @@ def page(layout: Layout) -> str:
 def _index(layout: Layout) -> list[str]:
     picture = layout.picture
     lines = [
-        f"{len(picture.drawn)} tables in {len(layout.chunks)} diagrams; a table referenced "
-        "from another diagram is drawn there as a stub that names its own.",
+        f"{len(picture.drawn)} tables in {len(layout.chunks)} diagrams. A table that one "
+        "diagram references and another draws appears in the first as a stub naming the "
+        "other.",
         "",
         "| diagram | tables |",
         "|---|---|",

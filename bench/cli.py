@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import asdict
 
 from bench import proc, report
-from bench.cases import init, migrate, plugin, reset, squash, startup, validate
+from bench.cases import erd, init, migrate, plugin, reset, squash, startup, validate
 from bench.cases import plan as plan_case
 from bench.context import Bench
 from bench.harness import Case, CaseResult, measure
@@ -34,6 +34,7 @@ BUILDERS: dict[str, Builder] = {
     "validate": validate.validate,
     "plan": plan_case.plan,
     "squash": squash.squash,
+    "erd": erd.erd,
 }
 
 
@@ -54,6 +55,8 @@ def run_mode(
             result.notes += plan_case.take_notes(result.median("plan"))
         if bench.server.psql is None and name in ("upgrade", "reset", "plugin"):
             result.notes.append("psql not found: the psql floors were skipped")
+        if name == "erd":
+            result.notes += erd.budgets(result)
         save(result)
         console.line(_progress(result, time.perf_counter() - started))
 

@@ -8,18 +8,10 @@ from pathlib import Path
 from bench.project import REPO
 
 CASES = (
-    "startup",
-    "status",
-    "noop",
-    "upgrade",
-    "reset",
-    "plugin",
-    "init",
-    "validate",
-    "plan",
-    "growth",
-    "squash",
+    *("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate"),
+    *("plan", "growth", "squash", "erd"),
 )
+ERD_TABLES = 1000  # the erd case's N: tables, not revisions
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
@@ -102,7 +94,7 @@ def plan(options: Options) -> list[tuple[str, int]]:
 
     The growth series runs status, no-op and upgrade at each of its N; at the main N
     those are the main comparisons themselves, not a second measurement. validate runs
-    last, at its own N (100 unless --revisions names one).
+    at its own N (100 unless --revisions names one); erd last, at N=1000 tables.
     """
     wanted = set(options.only or CASES)
     growth = set(options.growth) if "growth" in wanted else set()
@@ -116,6 +108,8 @@ def plan(options: Options) -> list[tuple[str, int]]:
         pairs.append(("validate", options.validate_revisions))
     if "plan" in wanted:
         pairs.append(("plan", 50))  # the issue's figure: 50 pending revisions
+    if "erd" in wanted:
+        pairs.append(("erd", ERD_TABLES))
     return pairs
 
 

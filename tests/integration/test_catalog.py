@@ -10,16 +10,7 @@ from typing import Any
 import pytest
 
 from dbtasks import pg
-from dbtasks.catalog import (
-    Column,
-    Constraint,
-    EnumType,
-    Index,
-    SequenceDef,
-    View,
-    describe,
-    diff,
-)
+from dbtasks.catalog import Column, Constraint, EnumType, Index, SequenceDef, View, describe, diff
 from dbtasks.settings import Settings
 from tests.support import scratch_grant
 

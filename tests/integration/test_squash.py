@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dbtasks import pg
-from dbtasks.catalog import Fingerprint, fingerprint, fingerprint_diff
+from dbtasks.catalog.fingerprint import Fingerprint, fingerprint, fingerprint_diff
 from dbtasks.settings import Settings
 from tests.projects import ScratchProject, make_project, revision_text
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from dbtasks import pg
-from dbtasks.catalog import Fingerprint, fingerprint, fingerprint_diff
+from dbtasks.catalog.fingerprint import Fingerprint, fingerprint, fingerprint_diff
 from tests.real.harness import Built, Database, ok
 
 pytestmark = [pytest.mark.real, pytest.mark.integration, pytest.mark.e2e]

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from dbtasks import pg
-from dbtasks.catalog import SKIPPED, Fingerprint, droppable, fingerprint
+from dbtasks.catalog import SKIPPED
+from dbtasks.catalog.fingerprint import Fingerprint, fingerprint
+from dbtasks.catalog.objects import droppable
 from dbtasks.squash import carry
 from dbtasks.squash.carry import Changes, Side, ident
 

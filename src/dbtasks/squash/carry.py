@@ -15,15 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbtasks.catalog import (
-    Fingerprint,
-    MemberKey,
-    Policy,
-    grant_rows,
-    insertable_columns,
-    policy_rows,
-    row_texts,
-)
+from dbtasks.catalog import MemberKey
+from dbtasks.catalog.access import Policy, grant_rows, policy_rows
+from dbtasks.catalog.fingerprint import Fingerprint
+from dbtasks.catalog.objects import insertable_columns, row_texts
 
 
 @dataclass

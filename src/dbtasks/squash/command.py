@@ -67,7 +67,7 @@ def _squash(work: Work, upto: str, message: str, allow_remote: bool) -> Squashed
 
 def prove(work: Work, found: Cut, allow_remote: bool) -> tuple[Baseline, str]:
     """The baseline, proven: replayed and loaded fingerprints equal, or CheckFailed."""
-    from dbtasks.catalog import fingerprint_diff
+    from dbtasks.catalog.fingerprint import fingerprint_diff
     from dbtasks.squash import build
 
     with build.scratch_pair(work.settings, work.console, allow_remote) as (old, new):

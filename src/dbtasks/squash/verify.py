@@ -32,7 +32,7 @@ def verify(ws: Workspace, console: Console, allow_remote: bool) -> list[Finding]
 
 
 def _one(ws: Workspace, squashed: Squashed, console: Console, allow_remote: bool) -> list[Finding]:
-    from dbtasks.catalog import fingerprint_diff
+    from dbtasks.catalog.fingerprint import fingerprint_diff
     from dbtasks.squash import build, frozen
 
     where = (squashed.upto, ws.relpath(squashed.path))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from invoke.collection import Collection
 from invoke.context import Context
 
-from dbtasks.tasks import db_plan, db_read, db_squash
+from dbtasks.tasks import db_erd, db_plan, db_read, db_squash
 from dbtasks.tasks._boundary import Run, command, task
 from dbtasks.tasks._options import REMOTE_HELP, TARGET_HELP, YES_HELP
 from dbtasks.templates import TEMPLATES_HELP
@@ -232,4 +232,5 @@ namespace = Collection(
     db_read.validate,
     db_plan.plan,
     db_squash.squash,
+    db_erd.erd,
 )

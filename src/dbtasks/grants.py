@@ -142,15 +142,19 @@ def server_of(where: Any) -> tuple[str, int, str]:
 
 
 class FileGrant:
-    """Permission to write new files inside `folders` (their real paths), nothing else."""
+    """Permission to write files inside `folders` (their real paths), nothing else; `hint`
+    says what to do instead."""
 
-    __slots__ = ("action", "folders")
+    __slots__ = ("action", "folders", "hint")
 
-    def __init__(self, folders: tuple[Path, ...], action: str, seal: object) -> None:
+    def __init__(
+        self, folders: tuple[Path, ...], action: str, seal: object, hint: str | None = None
+    ) -> None:
         if seal is not _SEAL:
             raise TypeError("grants are issued by dbtasks.guard only")
         self.folders = tuple(Path(os.path.realpath(f)) for f in folders)
         self.action = action
+        self.hint = hint or "check the version locations in the Alembic configuration"
 
     def require(self, path: str | Path) -> Path:
         """The real path of `path`, refused unless it lies in one of the folders."""
@@ -159,9 +163,9 @@ class FileGrant:
             return real
         log.event(logger, "guard.refused", f"no grant to write {path}", logging.ERROR)
         raise Refused(
-            f"refusing to write {path}: only {', '.join(map(str, self.folders))} may receive "
-            f"new files (to {self.action})",
-            "check the version locations in the Alembic configuration",
+            f"refusing to write {path}: it is outside {', '.join(map(str, self.folders))}, "
+            f"the only place to {self.action}",
+            self.hint,
         )
 
 
@@ -170,6 +174,6 @@ def issue_space(host: str, port: int, reserved: tuple[str, ...], action: str) ->
     return ScratchSpace(host, port, reserved, action, _SEAL)
 
 
-def issue_files(folders: tuple[Path, ...], action: str) -> FileGrant:
+def issue_files(folders: tuple[Path, ...], action: str, hint: str | None = None) -> FileGrant:
     """For `dbtasks.guard`."""
-    return FileGrant(folders, action, _SEAL)
+    return FileGrant(folders, action, _SEAL, hint)

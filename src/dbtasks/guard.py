@@ -152,11 +152,11 @@ def stack(settings: Settings, intent: Intent, action: str) -> Grant:
     return grant(settings, intent, action, whole_server=True)
 
 
-def files(folders: tuple[Path, ...], action: str) -> FileGrant:
-    """New files (revisions dbtasks writes) inside `folders` and nowhere else."""
+def files(folders: tuple[Path, ...], action: str, hint: str | None = None) -> FileGrant:
+    """Files dbtasks writes (revisions, a diagram) inside `folders` and nowhere else."""
     from dbtasks.grants import issue_files
 
-    return issue_files(folders, action)
+    return issue_files(folders, action, hint)
 
 
 def _check_pooler(settings: Settings, action: str) -> None:

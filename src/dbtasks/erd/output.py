@@ -26,14 +26,9 @@ _BEGIN_MARK, _END_MARK = "<!-- dbtasks db.erd: begin", "<!-- dbtasks db.erd: end
 
 
 def _allowed(files: FileGrant, path: Path) -> Path:
-    """`path`, refused (exit 4) outside the granted folders, as a link or a special file.
-    (`FileGrant.require`'s rule, with the two refusals a rewritten file needs.)"""
-    real = Path(os.path.realpath(path))
-    if not any(real.is_relative_to(folder) for folder in files.folders):
-        raise Refused(
-            f"refusing to write {path}: it is outside the project ({files.folders[0]})",
-            "write inside the project, or print to stdout and redirect",
-        )
+    """`path`, refused (exit 4) outside the granted folders (the grant's own rule), as a
+    link or as a special file (the two refusals a file rewritten in place needs)."""
+    files.require(path)
     if path.is_symlink():
         raise Refused(f"refusing to write {path}: it is a symbolic link", "remove the link")
     try:

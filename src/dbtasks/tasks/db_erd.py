@@ -103,7 +103,11 @@ def _draw(run: Run, chosen: Options) -> Layout:
 def _files(run: Run) -> FileGrant:
     from dbtasks import guard
 
-    return guard.files((run.settings.project_root,), "write the diagram")
+    return guard.files(
+        (run.settings.project_root,),
+        "write the diagram",
+        "write inside the project, or print to stdout and redirect",
+    )
 
 
 def _inject(run: Run, layout: Layout, path: Path, check: bool) -> None:

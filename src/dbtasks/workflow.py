@@ -134,11 +134,26 @@ class Work:
         current = read_current(self.cur, self.version)
         unknown = self.graph.unknown(current) if check else []
         if unknown:
-            raise DbTasksError(
-                f"the database is at {', '.join(unknown)}, which no revision file defines",
-                "check out the code that has it, or reset the database",
-            )
+            raise self._unknown(tuple(unknown))
         return current
+
+    def _unknown(self, unknown: tuple[str, ...]) -> DbTasksError:
+        """A current revision no file defines: one a squashed baseline replaced says how to
+        catch up; any other, where the file might be."""
+        from dbtasks.squash.frozen import replacing
+
+        squashed = replacing(self.ws, unknown)
+        if squashed is not None:
+            return DbTasksError(
+                f"the database is at {', '.join(unknown)}, which the squashed baseline "
+                f"{squashed.upto} replaced",
+                f"run `inv db.squash --catch-up` to bring it to {squashed.upto}, then "
+                "`inv db.upgrade`",
+            )
+        return DbTasksError(
+            f"the database is at {', '.join(unknown)}, which no revision file defines",
+            "check out the code that has it, or reset the database",
+        )
 
     def current_if_answering(self, check: bool = False) -> tuple[str, ...] | None:
         """The current revisions, or None (and a warning) when the database does not answer:

@@ -175,10 +175,14 @@ def test_databases_at_rev_at_a_replaced_revision_and_behind_a_pruned_squash(
     # At a replaced revision: db.upgrade refuses, the catch-up runs the old files to REV.
     refused = squashable.inv("db.upgrade", DB_NAME=at_r002)
     assert refused.returncode == 1 and "r002" in refused.stderr
+    assert "replaced" in refused.stderr and "inv db.squash --catch-up" in refused.stderr
     caught_up = ok(squashable.inv("db.squash", "--catch-up", DB_NAME=at_r002))
     assert "2 replaced revision(s) to reach r004" in caught_up and "inv db.upgrade" in caught_up
     assert version(cluster, at_r002) == ["r004"]
     ok(squashable.inv("db.upgrade", DB_NAME=at_r002))
+    # r004 was applied from its old file here: no edit of the baseline that took its id.
+    status = squashable.inv("db.status", "--json", DB_NAME=at_r002)
+    assert json.loads(ok(status))["edited"] == [], status.stdout
     different = fingerprint_diff(printed(cluster, old_head), printed(cluster, at_r002))
     assert different == [], "\n".join(different)
 

@@ -25,12 +25,27 @@ def status(work: Work) -> MigrationStatus:
     report.notes = [note] if note else []
     entries = journal.read(work.cur, work.settings.schema)
     shas = work.locations.shas
-    report.edited = [e.revision for e in journal.edited(work.graph, entries, current, shas)]
+    report.edited = [e.revision for e in _edited(work, entries, current, shas)]
     if work.stack.capabilities.snapshots:
         from dbtasks import snapshot
 
         report.snapshot = snapshot.state(work.cur, work.settings, work.locations)
     return report
+
+
+def _edited(
+    work: Work, entries: list[Entry], current: tuple[str, ...], shas: dict[str, str]
+) -> list[Entry]:
+    """Applied revisions whose file changed since, but for a squash point applied from
+    the file its baseline replaced (read only when there is a suspect: it imports them)."""
+    from dbtasks.migrations import journal
+
+    found = journal.edited(work.graph, entries, current, shas)
+    if not found:
+        return found
+    from dbtasks.squash.frozen import applied_before_squash
+
+    return [e for e in found if not applied_before_squash(work.ws, e)]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ from dbtasks.tasks._boundary import command, task
 from dbtasks.tasks._options import JSON_HELP, TARGET_HELP, YES_HELP
 
 NAMESPACE = "db"
-CHECKS = "graph, database, checksums, transactions, lint, drift, roundtrip"
+CHECKS = (
+    "graph, database, checksums, transactions, lint, drift, roundtrip, squash (a history with "
+    "a squashed baseline), plan (only when named)"
+)
 
 
 @task(

@@ -13,8 +13,10 @@ Alembic's own statement.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,41 +37,52 @@ class Rider:
 Riders = Callable[[Any], Rider | None]
 
 
+# The run in progress on this thread (and what rides with its moves): Alembic's class is
+# patched once, and the patch acts only inside `moved_by_us`, whatever runs elsewhere.
+_active: ContextVar[tuple[Riders | None] | None] = ContextVar("dbtasks_version_rows", default=None)
+_texts: dict[tuple[str | None, str], str] = {}  # the statement, composed once per table
+
+
 @contextmanager
 def moved_by_us(riders: Riders | None = None) -> Iterator[None]:
     """While revisions run in this block, version rows move by our statement."""
+    _patch()
+    token = _active.set((riders,))
+    try:
+        yield
+    finally:
+        _active.reset(token)
+
+
+@functools.cache
+def _patch() -> None:
     from alembic.runtime.migration import HeadMaintainer
 
     original = HeadMaintainer._update_version
-    texts: dict[tuple[str | None, str], str] = {}  # composed once per table
 
     def update(self: Any, from_: str, to_: str) -> None:
-        context = self.context
-        if context.as_sql or context.dialect.driver != "psycopg2":
+        active, context = _active.get(), self.context
+        if active is None or context.as_sql or context.dialect.driver != "psycopg2":
             original(self, from_, to_)
             return
         assert to_ not in self.heads  # as Alembic asserts
         self.heads.remove(from_)
         self.heads.add(to_)
-        rider = riders(context.connection) if riders is not None else None
-        _move(context, from_, to_, rider, texts)
+        riders = active[0]
+        _move(context, from_, to_, riders(context.connection) if riders else None)
 
     HeadMaintainer._update_version = update  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        HeadMaintainer._update_version = original  # type: ignore[method-assign]
 
 
-def _move(context: Any, from_: str, to_: str, rider: Rider | None, texts: dict[Any, str]) -> None:
+def _move(context: Any, from_: str, to_: str, rider: Rider | None) -> None:
     from alembic.util import CommandError
 
     raw = context.connection.connection.dbapi_connection
     key = (context.version_table_schema, context.version_table)
     with raw.cursor() as cur:
-        if key not in texts:
-            texts[key] = _update_text(cur, *key)
-        text, params = texts[key], (to_, from_)
+        if key not in _texts:
+            _texts[key] = _update_text(cur, *key)
+        text, params = _texts[key], (to_, from_)
         if rider is not None:
             text, params = f"{rider.sql}; {text}", (*rider.params, *params)
         try:

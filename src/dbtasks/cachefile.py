@@ -18,17 +18,22 @@ def read_json(path: Path) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Replace `path` with `data` as JSON (see `write_bytes`)."""
+    write_bytes(path, json.dumps(data).encode())
+
+
+def write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` atomically. The temporary file is created afresh and never through a
     link (a name planted in the cache folder is not followed, even as root)."""
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     except OSError:
         return  # the next command rebuilds; a name planted there stays untouched
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)

@@ -25,7 +25,7 @@ def test_a_link_planted_at_the_temporary_name_is_not_followed(tmp_path: Path) ->
     victim = tmp_path / "victim"
     victim.write_text("keep me")
     path = tmp_path / "x.json"
-    (tmp_path / f"x.{os.getpid()}.tmp").symlink_to(victim)
+    (tmp_path / f"x.json.{os.getpid()}.tmp").symlink_to(victim)
     cachefile.write_json(path, {"a": 1})
     assert victim.read_text() == "keep me"
     assert not path.exists()

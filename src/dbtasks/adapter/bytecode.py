@@ -10,12 +10,18 @@ timestamp-checked .pyc files would miss). Nothing is written next to the sources
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import marshal
 import py_compile
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import CodeType, ModuleType
+
+from dbtasks import cachefile
 
 
 def cache_dir(root: Path) -> Path:
@@ -62,3 +68,31 @@ def _current(source: Path, cached: Path) -> bool:
     except OSError:
         return False
     return len(header) == 16 and header[8:16] == importlib.util.source_hash(data)
+
+
+def load_module(root: Path, path: Path) -> ModuleType:
+    """Import one revision file as Alembic does (a module of its own, not in sys.modules),
+    its code kept under `.dbtasks/pycache/code` by the hash of the file's bytes: a file
+    seen before is neither compiled nor checked against a timestamp, and an edited one has
+    another hash."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    cached = cache_dir(root) / "code" / f"{digest}.{sys.implementation.cache_tag}"
+    code = _cached_code(cached)
+    if code is None:
+        code = compile(data, str(path), "exec", dont_inherit=True)
+        cachefile.write_bytes(cached, marshal.dumps(code))
+    spec = importlib.util.spec_from_file_location(re.sub(r"\W", "_", path.name), path)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    exec(code, module.__dict__)  # noqa: S102 - the project's own revision file, as import runs it
+    return module
+
+
+def _cached_code(cached: Path) -> CodeType | None:
+    try:
+        # As trusted as a .pyc: whoever can write .dbtasks/ can write the revision files.
+        code = marshal.loads(cached.read_bytes())  # noqa: S302
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None

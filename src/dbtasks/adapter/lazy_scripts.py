@@ -66,12 +66,9 @@ def install(script: ScriptDirectory, graph: Graph, files: Files, root: Path) -> 
 
 
 def _load(revision: Revision, files: Files, root: Path) -> ModuleType:
-    from alembic import util
-
     path = Path(revision.path)
-    bytecode.write_missing(root, [path])
-    with loading(files), bytecode.reading(root):
-        module = util.load_python_file(str(path.parent), path.name)
+    with loading(files):
+        module = bytecode.load_module(root, path)
     if getattr(module, "revision", None) != revision.id:  # changed since it was read
         raise RevisionError(
             f"{files.rel(path)} no longer declares revision {revision.id}",

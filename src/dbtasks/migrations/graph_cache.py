@@ -114,7 +114,7 @@ def load(settings: Settings) -> tuple[Graph, Locations] | None:
         if data["ini"] != _ini_digest(settings):
             return None
         where = Locations(tuple(Path(p) for p in data["folders"]), bool(data["recursive"]))
-        if _stat(where.files()) != data["files"] or not _racy_files_match(data):
+        if _stat(where.files()) != data["files"] or not _racy_files_match(settings, data):
             return None
         return Graph.from_dict(data["graph"]), _with_hashes(where, data["files"], data["sha"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -128,11 +128,18 @@ def _with_hashes(
     return Locations(where.folders, where.recursive, known)
 
 
-def _racy_files_match(data: dict[str, Any]) -> bool:
+def _racy_files_match(settings: Settings, data: dict[str, Any]) -> bool:
+    """Files modified in the moments before the cache was written are compared by content.
+    Once they are older than that, the cache is stamped afresh so that the next command
+    need not read them again (a file written by `git pull` just before a command would
+    otherwise be read by every command after it)."""
+    checked = time.time_ns()
     written = int(data["written_ns"])
-    for path, (_, mtime) in data["files"].items():
-        if mtime >= written - _RACY_NS and data["sha"].get(path) != _sha(path):
-            return False
+    racy = [p for p, (_, mtime) in data["files"].items() if mtime >= written - _RACY_NS]
+    if any(data["sha"].get(path) != _sha(path) for path in racy):
+        return False
+    if racy and all(data["files"][p][1] < checked - _RACY_NS for p in racy):
+        cachefile.write_json(cache_path(settings), {**data, "written_ns": checked})
     return True
 
 

@@ -5,3 +5,7 @@ targets into plans (`plan`), runs them with a per-step callback (`run`), writes 
 revision files (`autogen`), and turns every Alembic error into ours (`errors`). Everything
 else in dbtasks asks it, and never imports Alembic itself.
 """
+
+from dbtasks.adapter import lean_imports
+
+lean_imports.install()

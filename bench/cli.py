@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import asdict
 
 from bench import proc, report
-from bench.cases import erd, init, migrate, plugin, reset, squash, startup, validate
+from bench.cases import erd, everyday, init, migrate, plugin, real, reset, squash, startup, validate
 from bench.cases import plan as plan_case
 from bench.context import Bench
 from bench.harness import Case, CaseResult, measure
@@ -28,6 +28,8 @@ BUILDERS: dict[str, Builder] = {
     "status": migrate.status,
     "noop": migrate.noop,
     "upgrade": migrate.upgrade,
+    "everyday": everyday.everyday,
+    "real": real.real,
     "reset": reset.reset,
     "plugin": plugin.plugin,
     "init": init.init,

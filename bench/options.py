@@ -9,7 +9,7 @@ from bench.project import REPO
 
 CASES = (
     *("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate"),
-    *("plan", "growth", "squash", "erd"),
+    *("everyday", "real", "plan", "growth", "squash", "erd"),
 )
 ERD_TABLES = 1000  # the erd case's N: tables, not revisions
 MODES = ("off", "on")
@@ -103,7 +103,10 @@ def plan(options: Options) -> list[tuple[str, int]]:
         for name in ("status", "noop", "upgrade"):
             if n in growth or (name in wanted and n == options.revisions):
                 pairs.append((name, n))
-    pairs += [(n, options.revisions) for n in ("reset", "plugin", "init", "squash") if n in wanted]
+    main = ("everyday", "reset", "plugin", "init", "squash")
+    pairs += [(n, options.revisions) for n in main if n in wanted]
+    if "real" in wanted:
+        pairs.append(("real", 0))  # N is each real history's own
     if "validate" in wanted:
         pairs.append(("validate", options.validate_revisions))
     if "plan" in wanted:

@@ -21,7 +21,7 @@ from dbtasks.tasks import bench as bench_task
 TINY = ["--revisions", "5", "--reps", "1", "--warmups", "0", "--bytecode", "off"]
 # Every case but the cold init (two clusters from scratch: `inv bench --only init
 # --quick`), and the plugin and validate cases, which have tests of their own.
-CASES = {"startup", "status", "noop", "upgrade", "reset"}
+CASES = {"startup", "status", "noop", "upgrade", "everyday", "reset"}
 
 pytestmark = pytest.mark.e2e
 
@@ -97,3 +97,31 @@ def test_inv_bench_and_python_m_bench_share_flags_and_help() -> None:
     assert set(bench_task.HELP) == set(HELP) == set(params)
     for name in ("quick", "full", "reps", "revisions", "bytecode", "warmups"):
         assert bench_task.HELP[name] == HELP[name]
+
+
+def test_an_everyday_run_that_starts_elsewhere_is_not_timed(
+    tmp_path: Path, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sabotage the clone of each side's starting point (an empty database instead): the
+    run would apply the whole history, and must refuse to time it."""
+    recreate = Server.recreate
+
+    def ignore_template(self: Server, database: str, template: str | None = None) -> None:
+        recreate(self, database, None if database.startswith("day_") else template)
+
+    monkeypatch.setattr(Server, "recreate", ignore_template)
+    out = tmp_path / "results.json"
+    assert cli.main([*TINY, "--only", "everyday", "--output", str(out)], server) == 1
+    (result,) = json.loads(out.read_text())["results"]
+    assert "is at no version, expected" in result["failure"]
+
+
+@pytest.mark.real
+def test_the_real_case_times_each_history_after_checking_it(tmp_path: Path, server: Server) -> None:
+    """Every real history from empty and with one pending, each run checked."""
+    out = tmp_path / "results.json"
+    assert cli.main([*TINY, "--only", "real", "--output", str(out)], server) == 0
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["failure"] is None
+    assert {"ckan-dbtasks", "ckan-alembic-1", "prefect-dbtasks-1"} <= set(result["sides"])
+    assert len(result["ratios"]) == 6

@@ -72,7 +72,7 @@ def clone(
     work: Work, current: tuple[str, ...], applied: list[Revision], allow_remote: bool
 ) -> Iterator[Clone]:
     """A database at the target's revision, gone when the block ends."""
-    from dbtasks.validate.scratch import _own_cluster, can_create_databases, scratch_database
+    from dbtasks.validate.scratch import can_create_databases, own_cluster, scratch_database
 
     settings = work.settings
     refused = guard.refusal(settings, Intent.WRITE, ACTION, allow_remote)
@@ -90,7 +90,7 @@ def clone(
                 )
                 how = f"a scratch database on the target's server, {len(applied)} replayed"
         else:
-            scratch = stack.enter_context(_own_cluster(settings, work.console))
+            scratch = stack.enter_context(own_cluster(settings, work.console))
             why = f" (scratch databases on the target's server: {refused})" if refused else ""
             how = f"a throwaway native cluster{why}, {len(applied)} revision(s) replayed"
         made = Clone(scratch, pg.engine(scratch.settings.endpoint).connect(), how, list(applied))

@@ -71,7 +71,7 @@ def scratch_database(
             _announce(scratch.settings, "server")
             yield scratch
         return
-    with _own_cluster(settings, console) as scratch:
+    with own_cluster(settings, console) as scratch:
         _announce(scratch.settings, "cluster")
         yield scratch
 
@@ -109,7 +109,7 @@ def _drop(settings: Settings, name: str, granted: Grant) -> None:
 
 
 @contextmanager
-def _own_cluster(settings: Settings, console: Console) -> Iterator[Scratch]:
+def own_cluster(settings: Settings, console: Console) -> Iterator[Scratch]:
     """A native cluster in a temporary directory, on a free port, destroyed afterwards."""
     from dbtasks.settings import load_settings
     from dbtasks.stack.native import NativeStack

@@ -258,3 +258,36 @@ def test_docs_schema_md_is_fresh(mindmirror_at_home: ScratchProject) -> None:
     assert result.returncode == 0, (
         f"{result.stderr}: run `inv db.erd --inject docs/schema.md` and commit docs/schema.md"
     )
+
+
+def test_a_role_that_cannot_create_databases_draws_on_a_throwaway_cluster(
+    awkward: ScratchProject, cluster: Settings, tmp_path: Path
+) -> None:
+    """No CREATEDB on the server: the scratch build moves to a native cluster of its own,
+    which is gone afterwards, and the picture is the same as on the server."""
+    import uuid
+
+    import psycopg2
+
+    expected = json.loads(ok(awkward, "--format", "json", "--rev", "a1"))
+    role = f"nocreate_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(**cluster.endpoint.connect_kwargs("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE ROLE {role} LOGIN NOCREATEDB PASSWORD 'x-pass'")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    for folder in (tmp_path, tmp):
+        folder.chmod(0o755)  # the server account reaches the cluster made below it
+    try:
+        result = awkward.inv(
+            "db.erd", "--format", "json", "--rev", "a1", DB_USER=role, DB_PASS="x-pass",
+            TMPDIR=str(tmp),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == expected
+        assert list(tmp.iterdir()) == []
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP ROLE {role}")
+        admin.close()

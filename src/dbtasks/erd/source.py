@@ -6,7 +6,8 @@ once, unseeded, when the revision files change), so drawing costs a template clo
 a handful of catalog queries. At any other revision it is a new database migrated from
 nothing. Either is a scratch database of a space the guard issues under the rules of a
 write (never production, the pooler or hosted Supabase; another host only with
-`allow_remote`), and is dropped when the read ends, Ctrl-C included.
+`allow_remote`), and is dropped when the read ends, Ctrl-C included. A role that may not
+create databases gets a throwaway native cluster instead, as `db.validate` does.
 """
 
 from __future__ import annotations
@@ -59,15 +60,20 @@ def at_revision(work: Work, rev: str, allow_remote: bool = False) -> Drawn:
         space = guard.scratch_space(work.settings, ACTION, allow_remote)
     except Refused as exc:
         raise Refused(exc.message, "--live reads the configured database itself") from None
+    from dbtasks.validate.scratch import can_create_databases
+
     probe(replace(work.settings.endpoint, database=pg.MAINTENANCE_DB))
-    if _every_head(work, rev):
+    own_server = can_create_databases(work.settings)
+    if own_server and _every_head(work, rev):
         return _from_snapshot(work, space)
     from dbtasks.adapter.plan import upgrade_plan
 
-    target = _from_base(rev)
+    target = "heads" if _every_head(work, rev) else _from_base(rev)
     plan = upgrade_plan(work.ws, (), target)
     if not plan:  # base: nothing the history made
         return Drawn(Schema({}), (), "scratch")
+    if not own_server:  # a role without CREATEDB: as db.validate and db.plan do
+        return _on_own_cluster(work, target, plan)
     return _migrated(work, space, target, plan)
 
 
@@ -104,8 +110,32 @@ def _migrated(work: Work, space: ScratchSpace, rev: str, plan: list[Revision]) -
             migrate(scratch.ws, scratch.conn, rev, plan, lambda step: None, scratch.grant)
             scratch.conn.commit()
             schema = read_schema(scratch.cur, _skipped(work))
+    return Drawn(schema, _heads_of(plan), "scratch")
+
+
+def _on_own_cluster(work: Work, rev: str, plan: list[Revision]) -> Drawn:
+    """The history migrated on a throwaway native cluster, destroyed afterwards."""
+    from dbtasks.adapter.run import migrate
+    from dbtasks.adapter.runtime import prepare_connection
+    from dbtasks.validate.scratch import own_cluster
+
+    with own_cluster(work.settings, work.console) as scratch:
+        connection = pg.engine(scratch.settings.endpoint).connect()
+        try:
+            prepare_connection(connection, work.settings, scratch.grant)
+            migrate(work.ws, connection, rev, plan, lambda step: None, scratch.grant)
+            connection.commit()
+        finally:
+            connection.close()
+        ep = scratch.settings.endpoint
+        with pg.session(ep, ep.database) as cur:
+            schema = read_schema(cur, _skipped(work))
+    return Drawn(schema, _heads_of(plan), "scratch")
+
+
+def _heads_of(plan: list[Revision]) -> tuple[str, ...]:
     inside = {down for r in plan for down in r.down}
-    return Drawn(schema, tuple(sorted(r.id for r in plan if r.id not in inside)), "scratch")
+    return tuple(sorted(r.id for r in plan if r.id not in inside))
 
 
 @contextmanager

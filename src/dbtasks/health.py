@@ -8,6 +8,7 @@ missing database, unknown host).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -75,9 +76,78 @@ def classify(message: str) -> str:
     return REFUSED if "could not connect" in message else TIMED_OUT
 
 
+@dataclass
+class _Spare:
+    """A healthy probe's connection, kept for the command's own first connection."""
+
+    endpoint: Endpoint
+    conn: Any
+    pid: int
+    until: float
+
+
+# Every command probes its database before it works on it, then opens its own connection:
+# handing the probe's connection over saves a connection (authentication included) per
+# command. Only within one command (the task boundary discards it), one process (a fork
+# closes it first) and one second, and only after a round trip shows it alive.
+_spare: _Spare | None = None
+_SPARE_SECONDS = 1.0
+
+
+def discard_spare() -> None:
+    """Close the kept connection, if any (end of a command, before a fork)."""
+    global _spare
+    spare, _spare = _spare, None
+    if spare is not None and spare.pid == os.getpid():
+        spare.conn.close()
+
+
+os.register_at_fork(before=discard_spare)
+
+
+def release(database: str) -> None:
+    """Close the kept connection if it is on `database` (about to be dropped or cloned)."""
+    if _spare is not None and _spare.endpoint.database == database:
+        discard_spare()
+
+
+def _keep(endpoint: Endpoint, conn: Any) -> None:
+    global _spare
+    discard_spare()
+    conn.rollback()
+    _spare = _Spare(endpoint, conn, os.getpid(), time.monotonic() + _SPARE_SECONDS)
+
+
+def _take(endpoint: Endpoint, application: str) -> Any:
+    """The kept connection when it is to this endpoint, fresh and alive, named anew."""
+    import psycopg2
+
+    global _spare
+    spare, _spare = _spare, None
+    if spare is None or spare.pid != os.getpid():
+        return None
+    if spare.endpoint != endpoint or time.monotonic() > spare.until:
+        spare.conn.close()
+        return None
+    try:
+        with spare.conn.cursor() as cur:
+            cur.execute("SELECT set_config('application_name', %s, false)", (application,))
+        spare.conn.commit()
+    except psycopg2.Error:
+        spare.conn.close()
+        return None
+    return spare.conn
+
+
 def connect(endpoint: Endpoint, application: str = "dbtasks", connect_timeout: float = 5.0) -> Any:
     """A connection to the endpoint, or the reason there is none as a HealthError (a bad
     connection option as bad input): what every command's first connection is."""
+
+    kept = _take(endpoint, application)
+    return kept if kept is not None else _fresh(endpoint, application, connect_timeout)
+
+
+def _fresh(endpoint: Endpoint, application: str, connect_timeout: float) -> Any:
     import psycopg2
 
     from dbtasks import pg
@@ -96,7 +166,7 @@ def connect(endpoint: Endpoint, application: str = "dbtasks", connect_timeout: f
 def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
     """One attempt: connect, `SELECT 1`, read the server version."""
     started = time.perf_counter()
-    conn = connect(endpoint, "dbtasks health", connect_timeout)
+    conn = _fresh(endpoint, "dbtasks health", connect_timeout)
     try:
         connected = time.perf_counter()
         with conn.cursor() as cur:
@@ -105,8 +175,10 @@ def probe(endpoint: Endpoint, connect_timeout: float = 5.0) -> HealthReport:
             latency = time.perf_counter() - connected
             cur.execute("SHOW server_version")
             row = cur.fetchone()
-    finally:
+    except BaseException:
         conn.close()
+        raise
+    _keep(endpoint, conn)
     version = str(row[0]).split(" ")[0] if row else "unknown"
     report = HealthReport(version, (connected - started) * 1000, latency * 1000)
     log.event(

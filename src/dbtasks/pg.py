@@ -9,6 +9,7 @@ outside a transaction).
 from __future__ import annotations
 
 import select
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -198,10 +199,19 @@ def create_database(cur: Any, name: str, grant: Grant, template: str | None = No
     from dbtasks.guard import Intent
 
     grant.require(Intent.MIGRATE, cur, database=name)
+    if template:
+        _release_spare(template)  # a template must have no session open on it
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
         statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     cur.execute(statement)
+
+
+def _release_spare(database: str) -> None:
+    """Close the health probe's kept connection when it is on `database`."""
+    health = sys.modules.get("dbtasks.health")
+    if health is not None:
+        health.release(database)
 
 
 def create_database_if_missing(cur: Any, name: str, grant: Grant) -> None:
@@ -223,6 +233,7 @@ def drop_database(cur: Any, name: str, grant: Grant) -> None:
     from dbtasks.guard import Intent
 
     grant.require(Intent.DESTROY, cur, database=name)
+    _release_spare(name)
     ident = sql.Identifier(name)
     cur.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (name,))
     row = cur.fetchone()

@@ -111,6 +111,8 @@ def command(json_mode: bool = False, **flags: Any) -> Iterator[Run]:
         code = error.exit_code
         raise _exit(run, error.render(), code, exc) from None
     finally:
+        if (health := sys.modules.get("dbtasks.health")) is not None:
+            health.discard_spare()  # a probe's connection never outlives its command
         duration = round((time.perf_counter() - started) * 1000, 1)
         log.event(logger, "task.end", "task ended", exit_code=int(code), duration_ms=duration)
         log.teardown()

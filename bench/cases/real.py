@@ -133,64 +133,46 @@ def _reference(b: Bench, real: Real) -> None:
         raise CheckFailed(f"{real.key}: raw upgrade ended at {real.done.version}")
 
 
-def _from_empty(b: Bench, real: Real) -> list[Side]:
-    def side(name: str, label: str, run: Callable[[str], None]) -> Side:
-        database = f"real_{name.replace('-', '_')}"
-        return Side(
-            name,
-            label,
-            lambda: run(database),
-            prepare=lambda: b.server.recreate(database),
-            precondition=lambda: _require(b, database, Shape((), 0, 0), "before")(),
-            verify=lambda: _require(b, database, real.done, "after")(),
-        )
+def _upgrade(b: Bench, real: Real, ours: bool) -> Callable[[str], None]:
+    """One side's upgrade to every head: `inv db.upgrade` or raw `alembic upgrade heads`."""
 
-    def ours(database: str) -> None:
-        proc.run([*proc.INV, "db.upgrade"], real.root, real.ours_env(b, database))
+    def run(database: str) -> None:
+        if ours:
+            proc.run([*proc.INV, "db.upgrade"], real.root, real.ours_env(b, database))
+        else:
+            proc.run(real.raw(b, database, "upgrade", "heads"), real.root, b.raw(database))
 
-    def raw(database: str) -> None:
-        proc.run(real.raw(b, database, "upgrade", "heads"), real.root, b.raw(database))
-
-    return [
-        side(f"{real.key}-dbtasks", "inv db.upgrade (from empty)", ours),
-        side(f"{real.key}-alembic", "alembic upgrade heads (from empty)", raw),
-    ]
+    return run
 
 
-def _one_pending(b: Bench, real: Real) -> list[Side]:
-    """Each side starts from a clone of a template its own tool migrated to head minus one."""
+def _side(b: Bench, real: Real, name: str, ours: bool, template: str | None) -> Side:
+    """A side from empty (no template) or from its own tool's build at head minus one."""
+    database = f"real_{name.replace('-', '_')}"
+    run = _upgrade(b, real, ours)
+    tool = "inv db.upgrade" if ours else "alembic upgrade heads"
+    empty = Shape((), 0, 0)
+    return Side(
+        name,
+        f"{tool} ({'from empty' if template is None else 'one pending'})",
+        lambda: run(database),
+        prepare=lambda: b.server.recreate(database, template=template),
+        # real.before is known once the setup has built the reference: read it then.
+        precondition=lambda: _require(b, database, real.before if template else empty, "before")(),
+        verify=lambda: _require(b, database, real.done, "after")(),
+    )
 
-    def side(name: str, label: str, run: Callable[[str], None], template: str) -> Side:
-        database = f"real_{name.replace('-', '_')}"
-        return Side(
-            name,
-            label,
-            lambda: run(database),
-            prepare=lambda: b.server.recreate(database, template=template),
-            precondition=lambda: _require(b, database, real.before, "before")(),
-            verify=lambda: _require(b, database, real.done, "after")(),
-        )
 
-    def ours(database: str) -> None:
-        proc.run([*proc.INV, "db.upgrade"], real.root, real.ours_env(b, database))
-
-    def raw(database: str) -> None:
-        proc.run(real.raw(b, database, "upgrade", "heads"), real.root, b.raw(database))
-
-    return [
-        side(
-            f"{real.key}-dbtasks-1",
-            "inv db.upgrade (one pending)",
-            ours,
-            f"real_ours_{real.key}_minus_1",
-        ),
-        side(
-            f"{real.key}-alembic-1",
-            "alembic upgrade heads (one pending)",
-            raw,
-            f"real_ref_{real.key}_minus_1",
-        ),
-    ]
+def _sides(b: Bench, real: Real) -> tuple[list[Side], list[Ratio]]:
+    ours, raw = f"{real.key}-dbtasks", f"{real.key}-alembic"
+    sides = [_side(b, real, ours, True, None), _side(b, real, raw, False, None)]
+    ratios = [Ratio(ours, raw, 1.0)]
+    if real.parent is not None:
+        sides += [
+            _side(b, real, f"{ours}-1", True, f"real_ours_{real.key}_minus_1"),
+            _side(b, real, f"{raw}-1", False, f"real_ref_{real.key}_minus_1"),
+        ]
+        ratios.append(Ratio(f"{ours}-1", f"{raw}-1", 0.6))
+    return sides, ratios
 
 
 def real(b: Bench, n: int) -> Case:
@@ -200,11 +182,9 @@ def real(b: Bench, n: int) -> Case:
     sides: list[Side] = []
     ratios: list[Ratio] = []
     for each in reals:
-        sides += _from_empty(b, each)
-        ratios.append(Ratio(f"{each.key}-dbtasks", f"{each.key}-alembic", 1.0))
-        if each.parent is not None:
-            sides += _one_pending(b, each)
-            ratios.append(Ratio(f"{each.key}-dbtasks-1", f"{each.key}-alembic-1", 0.6))
+        more, targets = _sides(b, each)
+        sides += more
+        ratios += targets
 
     def setup() -> None:
         for each in reals:

@@ -73,3 +73,23 @@ def read_then_close(project: ScratchProject, *args: str, keep: int = 10) -> Outc
         os.close(read_end)
     _, err = proc.communicate(timeout=120)
     return Outcome(proc.returncode, head.decode(errors="replace"), err.decode())
+
+
+def into_closed_pipe(project: ScratchProject, *args: str) -> Outcome:
+    """Like `inv ... | true`: the reader is gone before the first byte is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [*INV, *args],
+            cwd=project.root,
+            env=project.inv_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    return Outcome(proc.returncode, "", proc.stderr.decode())

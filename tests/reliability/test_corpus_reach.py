@@ -13,7 +13,7 @@ from tests.projects import ScratchProject, make_project, write_chain
 from tests.reliability import observe
 from tests.reliability.corpus import Case, case, params, run_all
 from tests.reliability.outcome import Outcome, assert_clean
-from tests.reliability.terminal import SMALL_PIPE, read_then_close
+from tests.reliability.terminal import SMALL_PIPE, into_closed_pipe, read_then_close
 from tests.support import free_port
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
@@ -99,4 +99,16 @@ def test_reader_closing_the_pipe_early(long_history: ScratchProject, args: tuple
     cut = read_then_close(long_history, *args)
     assert_clean(cut)
     assert cut.stdout == whole.stdout[:10]
+    assert cut.code == 0 and cut.stderr == "", cut.describe()
+
+
+@pytest.mark.parametrize(
+    "args", [("--list",), ("--help", "db.upgrade"), ("db.squash", "--help")], ids=" ".join
+)
+def test_invokes_own_output_into_a_closed_pipe(
+    long_history: ScratchProject, args: tuple[str, ...]
+) -> None:
+    """Help and the task list are printed by Invoke itself, not through our console."""
+    cut = into_closed_pipe(long_history, *args)
+    assert_clean(cut)
     assert cut.code == 0 and cut.stderr == "", cut.describe()

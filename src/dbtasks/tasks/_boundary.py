@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -160,6 +161,31 @@ def suggest_task_names() -> None:
 
     parse_tasks._dbtasks = True  # type: ignore[attr-defined]
     Program.parse_tasks = parse_tasks  # type: ignore[method-assign]
+
+
+def quiet_closed_pipe() -> None:
+    """`inv --help db.upgrade | head -1` ends quietly, as a task's own output does (the
+    console): Invoke prints help and the task list itself, and a reader that goes away
+    would otherwise give a BrokenPipeError traceback. Wrapped once per process."""
+    from invoke.program import Program
+
+    # Program.run is already running when tasks.py is imported: wrap the step after the
+    # import that prints help and the task list.
+    cleanup: Any = Program.parse_cleanup
+    if getattr(cleanup, "_dbtasks", False):
+        return
+
+    def quiet_cleanup(self: Any) -> None:
+        try:
+            cleanup(self)
+        except BrokenPipeError:
+            # Python flushes stdout once more at exit: give it somewhere to go.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(0) from None
+
+    quiet_cleanup._dbtasks = True  # type: ignore[attr-defined]
+    Program.parse_cleanup = quiet_cleanup  # type: ignore[method-assign]
 
 
 def _with_suggestion(message: str, names: dict[str, list[str]]) -> str:

@@ -117,9 +117,11 @@ def migrate(
     `on_step` after each. `rows` builds the statement recording a step, sent with the
     step's version row's move where it moves one (else `on_step` records it).
     Revisions run DDL: MIGRATE (DESTROY, to undo them) on the connection's database."""
+    from dbtasks.adapter.env_url import checked, following
     from dbtasks.adapter.version_rows import moved_by_us
 
-    grant.require(Intent.MIGRATE if upgrade else Intent.DESTROY, connection)
+    intent = Intent.MIGRATE if upgrade else Intent.DESTROY
+    grant.require(intent, connection)
     progress = _Progress(ws, plan, upgrade)
 
     def step(**kw: Any) -> None:
@@ -140,8 +142,17 @@ def migrate(
     ws.config.attributes[GRANT_KEY] = grant
     pg.interrupted.clear()
     try:
-        with moved_by_us(progress.rider(rows) if rows is not None else None):
-            _run(ws, target, step, progress)
+        with (
+            moved_by_us(progress.rider(rows) if rows is not None else None),
+            following(ws.config, connection),
+        ):
+            _run(
+                ws,
+                target,
+                step,
+                progress,
+                lambda given: checked(given, connection, grant, intent, ws.version.schema),
+            )
     except KeyboardInterrupt:
         raise progress.timed_error(interrupted(ws, plan, progress.done, upgrade)) from None
     except Exception as exc:
@@ -169,7 +180,13 @@ def _described(
     return progress.timed_error(found), exc
 
 
-def _run(ws: Workspace, target: str, step: Callable[..., None], progress: _Progress) -> None:
+def _run(
+    ws: Workspace,
+    target: str,
+    step: Callable[..., None],
+    progress: _Progress,
+    covered: Callable[[Any], None],
+) -> None:
     from alembic.runtime.environment import EnvironmentContext
 
     script = ws.script
@@ -185,6 +202,7 @@ def _run(ws: Workspace, target: str, step: Callable[..., None], progress: _Progr
 
     def driven(*args: Any, **kw: Any) -> None:
         log.attach()  # an env.py's fileConfig() disables the loggers it does not name
+        covered(kw.get("connection"))  # the guard judges where the DDL really goes
         _same_version_table(kw, ws.version)
         kw["on_version_apply"] = (*_tuple(kw.get("on_version_apply")), step)
         kw["transaction_per_migration"] = True

@@ -224,3 +224,19 @@ def test_alembic_config_names_another_ini(project: ScratchProject) -> None:
     (project.root / "alembic.ini").rename(project.root / "migrations.ini")
     result = project.inv("db.upgrade", ALEMBIC_CONFIG="migrations.ini")
     assert result.returncode == 0, result.stderr
+
+
+def test_adopt_reports_the_files_before_the_stack_is_up(project: ScratchProject) -> None:
+    """The first of an adopting team's two commands, on a machine where nothing runs yet:
+    env.py, the history and the baseline need no database."""
+    write_chain(project.versions, 2)
+    result = project.inv("db.adopt", "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["database"] == "does not answer" and found["revisions"] == 2
+    assert found["env_py"] == "dbtasks runtime" and found["env_problem"] is None
+    assert any("inv db.upgrade" in step for step in found["next_steps"])
+    assert "Traceback" not in result.stderr
+    assert project.inv("db.upgrade").returncode == 0
+    again = json.loads(project.inv("db.adopt", "--json").stdout)
+    assert again["database"] == "answers" and again["current"] == ["r002"]

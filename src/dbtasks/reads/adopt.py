@@ -33,6 +33,7 @@ class Adoption:
     baseline_recommended: str
     baseline_why: str
     lint_from: str | None
+    database: str = "answers"  # or "does not answer": then only the files were read
     next_steps: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -44,9 +45,12 @@ def adopt(work: Work) -> Adoption:
     from dbtasks.adapter.offline import check_env
     from dbtasks.migrations import habits
 
+    from dbtasks.migrations.version_table import configured
+
     settings = work.settings
-    version = work.version
-    current = work.current(check=False)
+    answered = work.current_if_answering(check=False)  # a new project's stack is not up yet
+    current = answered or ()
+    version = configured(settings) if answered is None else work.version
     expects = habits.read(Path(r.path) for r in work.graph.walk())
     found = Adoption(
         env_py=classify_env(work.ws.script_dir),
@@ -56,14 +60,17 @@ def adopt(work: Work) -> Adoption:
         heads=list(work.graph.heads),
         models=settings.metadata,
         version_table=f"{version.schema}.{version.table}",
-        other_version_tables=[f"{v.schema}.{v.table}" for v in elsewhere(work.cur, settings)],
+        other_version_tables=[]
+        if answered is None
+        else [f"{v.schema}.{v.table}" for v in elsewhere(work.cur, settings)],
         current=list(current),
         unknown=work.graph.unknown(current),
-        tables=_count_tables(work.cur, settings.schema, version.table),
+        tables=0 if answered is None else _count_tables(work.cur, settings.schema, version.table),
         baseline=settings.baseline,
         baseline_recommended=expects.baseline,
         baseline_why=expects.why(),
         lint_from=settings.lint_from,
+        database="answers" if answered is not None else "does not answer",
     )
     found.next_steps = _next_steps(found)
     return found
@@ -109,7 +116,13 @@ def _next_steps(found: Adoption) -> list[str]:
         )
     if not found.models:
         steps.append("no models configured: everything works but autogenerate (set DB_METADATA)")
-    if found.unknown:
+    if found.database != "answers":
+        steps.append(
+            "the database does not answer yet: `inv db.upgrade` starts the stack, creates the "
+            "database and builds it; to check an existing one first, `inv stack.up` and "
+            "`inv db.adopt` again"
+        )
+    elif found.unknown:
         steps.append(
             f"the database is at {', '.join(found.unknown)}, which no revision file defines: "
             "check out the code that has it, or `inv db.adopt --stamp REV --purge`"

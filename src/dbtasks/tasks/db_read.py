@@ -83,7 +83,8 @@ def adopt(
             if final is not None:
                 run.console.ok(f"stamped: {final.summary()}")
             return
-        _render.adoption(run.console, read(report_on, run.settings, run.console))
+        found = read(report_on, run.settings, run.console, needs_database=False)
+        _render.adoption(run.console, found)
 
 
 @task(help={"json": JSON_HELP})

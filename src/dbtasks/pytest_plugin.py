@@ -121,6 +121,9 @@ def dbtasks_templates(
         yield templates
     finally:
         templates.close()
+        from dbtasks import health
+
+        health.discard_spare()  # the readiness probe's connection, if nothing took it
 
 
 def _stop_session(exc: Exception, settings: Settings) -> None:

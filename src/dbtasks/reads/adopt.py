@@ -44,7 +44,6 @@ def adopt(work: Work) -> Adoption:
     """What the project and its database need (read from both, nothing changed)."""
     from dbtasks.adapter.offline import check_env
     from dbtasks.migrations import habits
-
     from dbtasks.migrations.version_table import configured
 
     settings = work.settings

@@ -63,6 +63,18 @@ class ScratchProject:
     def settings(self, **overrides: str) -> Settings:
         return load_settings(environ={**self.env, **overrides}, root=self.root)
 
+    def query(self, sql: str) -> list[tuple[object, ...]]:
+        """Rows of `sql` on the project's database, read with plain psycopg2."""
+        import psycopg2
+
+        conn = psycopg2.connect(**self.settings().endpoint.connect_kwargs())
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return list(cur.fetchall())
+        finally:
+            conn.close()
+
     def write_models(self, source: str) -> None:
         """Changed models go in a new module: the old one stays cached in this process."""
         attr = self.env["DB_METADATA"].split(":")[1]

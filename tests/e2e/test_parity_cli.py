@@ -7,7 +7,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from dbtasks.settings import Settings
@@ -34,18 +33,8 @@ def branch(project: ScratchProject, rev: str, down: str) -> None:
     (project.versions / f"x_{rev}.py").write_text(text)
 
 
-def rows(project: ScratchProject, sql: str) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(**project.settings().endpoint.connect_kwargs())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
-
-
 def tables(project: ScratchProject) -> set[str]:
-    found = rows(project, "SELECT tablename FROM pg_tables WHERE schemaname = 'app'")
+    found = project.query("SELECT tablename FROM pg_tables WHERE schemaname = 'app'")
     return {str(r[0]) for r in found}
 
 
@@ -76,10 +65,10 @@ def test_stamp_moves_the_version_table_only(chain: ScratchProject) -> None:
     refused = chain.inv("db.stamp", "base")
     assert refused.returncode == 4 and "--yes" in refused.stderr
     ok(chain.inv("db.stamp", "base", "--yes"))
-    assert rows(chain, "SELECT count(*) FROM app.alembic_version") == [(0,)]
+    assert chain.query("SELECT count(*) FROM app.alembic_version") == [(0,)]
     assert tables(chain) == before
     ok(chain.inv("db.stamp", "heads", "--yes"))
-    assert rows(chain, "SELECT version_num FROM app.alembic_version") == [("r003",)]
+    assert chain.query("SELECT version_num FROM app.alembic_version") == [("r003",)]
     assert tables(chain) == before
 
 
@@ -101,7 +90,7 @@ def test_relative_targets(
     write_chain(chain.versions, 4)
     for step in steps:
         ok(chain.inv(*step))
-    assert [str(r[0]) for r in rows(chain, "SELECT rev FROM app.applied_log ORDER BY 1")] == (
+    assert [str(r[0]) for r in chain.query("SELECT rev FROM app.applied_log ORDER BY 1")] == (
         expected
     )
 
@@ -167,12 +156,12 @@ def _prepare_three_times(project: ScratchProject) -> None:
     try:
         first = ok(project.inv("db.prepare"))
         assert "created a PostgreSQL" in first and "seeded from" in first
-        count = rows(project, "SELECT count(*) FROM app.profiles")
+        count = project.query("SELECT count(*) FROM app.profiles")
         assert int(str(count[0][0])) > 0
         for _ in range(2):
             again = ok(project.inv("db.prepare"))
             assert "up to date" in again and "seeded" not in again
-        assert rows(project, "SELECT count(*) FROM app.profiles") == count
+        assert project.query("SELECT count(*) FROM app.profiles") == count
     finally:
         project.inv("stack.down", "--destroy", "--yes")
 

@@ -23,18 +23,8 @@ def quiet() -> Console:
     return Console(out=io.StringIO(), err=io.StringIO())
 
 
-def query(project: ScratchProject, sql: str) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(**project.settings().endpoint.connect_kwargs())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
-
-
 def tables(project: ScratchProject) -> set[str]:
-    rows = query(project, "SELECT tablename FROM pg_tables WHERE schemaname = 'app'")
+    rows = project.query("SELECT tablename FROM pg_tables WHERE schemaname = 'app'")
     return {str(r[0]) for r in rows}
 
 
@@ -176,7 +166,7 @@ def test_upgrade_failure_handling(project: ScratchProject) -> None:
     assert "revision r003" in message and "003_r003.py" in message
     assert "no_such_table" in message
     assert "2 earlier revision(s) stayed applied" in message
-    assert query(project, "SELECT version_num FROM app.alembic_version") == [("r002",)]
+    assert project.query("SELECT version_num FROM app.alembic_version") == [("r002",)]
     assert "t003" not in tables(project)
 
 
@@ -218,9 +208,9 @@ def test_downgrade_relative_and_base(project: ScratchProject) -> None:
     write_chain(project.versions, 3)
     commands.upgrade(project.settings(), quiet())
     commands.downgrade(project.settings(), quiet(), "-1", yes=True)
-    assert query(project, "SELECT version_num FROM app.alembic_version") == [("r002",)]
+    assert project.query("SELECT version_num FROM app.alembic_version") == [("r002",)]
     commands.downgrade(project.settings(), quiet(), "base", yes=True)
-    assert query(project, "SELECT count(*) FROM app.alembic_version") == [(0,)]
+    assert project.query("SELECT count(*) FROM app.alembic_version") == [(0,)]
 
 
 def test_downgrade_invalid_revision(project: ScratchProject) -> None:
@@ -236,7 +226,7 @@ def test_downgrade_confirmation(project: ScratchProject) -> None:
     with pytest.raises(Refused) as info:  # stdin is not a terminal under pytest
         commands.downgrade(project.settings(), quiet(), "-1", yes=False)
     assert info.value.exit_code == ExitCode.REFUSED
-    assert query(project, "SELECT version_num FROM app.alembic_version") == [("r002",)]
+    assert project.query("SELECT version_num FROM app.alembic_version") == [("r002",)]
 
 
 def test_downgrade_offline_sql(project: ScratchProject) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 
-import psycopg2
 import pytest
 
 from dbtasks.adapter.run import MigrationFailed
@@ -26,19 +25,8 @@ def quiet() -> Console:
     return Console(out=io.StringIO(), err=io.StringIO())
 
 
-def query(project: ScratchProject, sql: str) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(**project.settings().endpoint.connect_kwargs())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
-
-
 def journal(project: ScratchProject) -> list[tuple[object, ...]]:
-    return query(
-        project,
+    return project.query(
         "SELECT revision, direction, outcome, checksum IS NOT NULL "
         "FROM app.dbtasks_revision_log ORDER BY id",
     )
@@ -47,10 +35,10 @@ def journal(project: ScratchProject) -> list[tuple[object, ...]]:
 def test_every_revision_has_one_row_and_the_version_moves(project: ScratchProject) -> None:
     write_chain(project.versions, 4)
     commands.upgrade(project.settings(), quiet())
-    assert query(project, "SELECT version_num FROM app.alembic_version") == [("r004",)]
+    assert project.query("SELECT version_num FROM app.alembic_version") == [("r004",)]
     assert journal(project) == [(f"r00{i}", "upgrade", "applied", True) for i in range(1, 5)]
     commands.downgrade(project.settings(), quiet(), "r002", yes=True)
-    assert query(project, "SELECT version_num FROM app.alembic_version") == [("r002",)]
+    assert project.query("SELECT version_num FROM app.alembic_version") == [("r002",)]
     assert journal(project)[4:] == [
         ("r004", "downgrade", "undone", True),
         ("r003", "downgrade", "undone", True),
@@ -67,7 +55,7 @@ def test_a_revision_that_removes_the_version_row_fails_as_under_alembic(
     with pytest.raises(MigrationFailed) as info:
         commands.upgrade(project.settings(), quiet())
     assert "expected to match one row when updating 'r001' to 'r002'" in info.value.render()
-    assert query(project, "SELECT version_num FROM app.alembic_version") == [("r001",)]
+    assert project.query("SELECT version_num FROM app.alembic_version") == [("r001",)]
     assert [r[0] for r in journal(project)] == ["r001", "r002"]  # r002's is its failure
     assert journal(project)[1][2] == "failed"
 
@@ -88,8 +76,8 @@ def test_a_revision_that_drops_the_timing_history_is_rolled_back(
         commands.upgrade(project.settings(), quiet())
     message = info.value.render()
     assert "recording revision r002 failed" in message and "rolled back" in message
-    assert query(project, "SELECT version_num FROM app.alembic_version") == [("r001",)]
-    assert query(project, "SELECT to_regclass('app.kept')") == [(None,)]
+    assert project.query("SELECT version_num FROM app.alembic_version") == [("r001",)]
+    assert project.query("SELECT to_regclass('app.kept')") == [(None,)]
     assert [r[0] for r in journal(project)] == ["r001"]
 
 

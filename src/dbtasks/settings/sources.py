@@ -70,7 +70,10 @@ def pyproject_layer(root: Path, fields: Mapping[str, object]) -> Layer:
         raise ConfigError(f"{path.name} cannot be parsed: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name} is not UTF-8 text (byte {exc.start})") from None
-    table = data.get("tool", {}).get("dbtasks", {})
+    table = dict(data.get("tool", {}).get("dbtasks", {}))
+    # `[tool.dbtasks.targets.*]` describes other databases (dbtasks.fleet parses it); it
+    # is no setting of this one.
+    table.pop("targets", None)
     for key in sorted(table):
         if key not in fields:
             raise ConfigError(

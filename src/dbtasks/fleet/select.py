@@ -57,8 +57,10 @@ def select(
     names: Sequence[str] = (),
     group: str | None = None,
     shard: Shard | None = None,
+    reads: bool = False,
 ) -> list[Target]:
-    """The chosen targets in stable (name) order; production only when named."""
+    """The chosen targets in stable (name) order; production only when named, unless
+    the command only `reads` (a status of the whole fleet shows production too)."""
     if sum((every, bool(names), group is not None)) != 1:
         raise ConfigError("give exactly one of --all, --target or --group", _HINT)
     if names:
@@ -67,7 +69,7 @@ def select(
         pool = [t for t in targets.values() if every or t.group == group]
         if group is not None and not pool:
             raise ConfigError(f"no target is in group {group!r}", _HINT)
-        chosen = [t for t in pool if not t.explicit_only]
+        chosen = [t for t in pool if reads or not t.explicit_only]
     chosen.sort(key=lambda target: target.name)
     if shard is not None:
         chosen = [t for t in chosen if in_shard(t.name, shard)]

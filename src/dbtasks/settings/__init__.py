@@ -191,7 +191,7 @@ def _endpoint(
     return endpoint
 
 
-def _check_schema(schema: str, setting: str = "DB_SCHEMA") -> None:
+def check_schema(schema: str, setting: str = "DB_SCHEMA") -> None:
     if schema in MANAGED_SCHEMAS:
         raise ConfigError(
             f"{setting}={schema!r} is a schema Supabase manages",
@@ -228,9 +228,9 @@ def load_settings(
     caps = capabilities_of(backend)
     data_dir = _data_dir(root, v["data_dir"])
     endpoint = _endpoint(v, url, caps, root, data_dir)
-    _check_schema(v["schema"])
+    check_schema(v["schema"])
     if v["version_schema"]:
-        _check_schema(v["version_schema"], "DB_VERSION_SCHEMA")
+        check_schema(v["version_schema"], "DB_VERSION_SCHEMA")
     return Settings(
         endpoint=endpoint,
         schema=v["schema"],

@@ -8,7 +8,7 @@ from invoke.context import Context
 
 from dbtasks.tasks import db_erd, db_plan, db_read, db_squash
 from dbtasks.tasks._boundary import Run, command, task
-from dbtasks.tasks._options import REMOTE_HELP, TARGET_HELP, YES_HELP
+from dbtasks.tasks._options import FLEET_HELP, REMOTE_HELP, TARGET_HELP, YES_HELP
 from dbtasks.templates import TEMPLATES_HELP
 
 NAMESPACE = "db"
@@ -74,18 +74,43 @@ def revision(c: Context, message: str = "", empty: bool = False, template: str =
         "revision": f"where to go (default: heads). {TARGET_HELP}",
         "sql": "print the SQL of the pending revisions instead of applying them",
         "plan": "show what db.plan finds first (locks, rewrites, risks), then ask",
-        "yes": "with --plan: apply without asking (needed when stdin is not a terminal)",
+        "yes": "apply without asking (--plan); change production targets (a fleet)",
+        **FLEET_HELP,
+        "per_host": "with a fleet: at most this many upgrades at once on one server",
+        "canary": "with a fleet: upgrade the first K members first; stop if any fails",
+        "max_failures": "with a fleet: stop starting members after more than N (or P%) fail "
+        "(default: 0, the first failure stops the run)",
+        "resume": "continue the last fleet run: members it committed are not run again",
     },
 )
 def upgrade(
-    c: Context, revision: str = "heads", sql: bool = False, plan: bool = False, yes: bool = False
+    c: Context,
+    revision: str = "heads",
+    sql: bool = False,
+    plan: bool = False,
+    yes: bool = False,
+    all_: bool = False,
+    target: str = "",
+    group: str = "",
+    shard: str = "",
+    parallel: str = "4",
+    per_host: str = "0",
+    canary: str = "0",
+    max_failures: str = "0",
+    resume: bool = False,
 ) -> None:
-    """Apply pending migrations under a lock, with progress."""
+    """Apply pending migrations under a lock, with progress (to a fleet, in parallel)."""
     from dbtasks.flows.migrate import Upgrade
     from dbtasks.reads.sql import offline_sql
+    from dbtasks.tasks import _fleet
     from dbtasks.workflow import execute, read
 
     with command() as run:
+        fleet = _fleet.selection(all_, target, group, shard)
+        if fleet is not None or resume:
+            limits = _fleet.limits(parallel, per_host, canary, max_failures)
+            _fleet.upgrade(run, fleet, revision, limits, yes, resume)
+            return
         if sql:
             read(lambda work: offline_sql(work, revision), run.settings, run.console)
             return

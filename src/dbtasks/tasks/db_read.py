@@ -10,7 +10,7 @@ from __future__ import annotations
 from invoke.context import Context
 
 from dbtasks.tasks._boundary import command, task
-from dbtasks.tasks._options import JSON_HELP, TARGET_HELP, YES_HELP
+from dbtasks.tasks._options import FLEET_HELP, JSON_HELP, TARGET_HELP, YES_HELP
 
 NAMESPACE = "db"
 CHECKS = (
@@ -126,15 +126,34 @@ def show(c: Context, revision: str, json: bool = False, sql: bool = False) -> No
         _render.described(run.console, [found], run.settings.project_root)
 
 
-@task(help={"json": JSON_HELP, "check": "exit 3 when the database is not at head (for CI)"})
-def status(c: Context, json: bool = False, check: bool = False) -> None:
-    """Show the current revision, the heads and what is pending."""
+@task(
+    help={
+        "json": JSON_HELP,
+        "check": "exit 3 when the database (or any member, with a fleet) is not at head",
+        **FLEET_HELP,
+    }
+)
+def status(
+    c: Context,
+    json: bool = False,
+    check: bool = False,
+    all_: bool = False,
+    target: str = "",
+    group: str = "",
+    shard: str = "",
+    parallel: str = "8",
+) -> None:
+    """Show the current revision, the heads and what is pending (of a fleet: a matrix)."""
     from dbtasks.errors import CheckFailed
     from dbtasks.reads.history import status as where
-    from dbtasks.tasks import _render
+    from dbtasks.tasks import _fleet, _render
     from dbtasks.workflow import read
 
     with command(json_mode=json) as run:
+        fleet = _fleet.selection(all_, target, group, shard)
+        if fleet is not None:
+            _fleet.status(run, fleet, _fleet.parallel_count(parallel), check)
+            return
         report = read(where, run.settings, run.console)
         _render.status(run.console, report)
         if check and not report.at_head:

@@ -1,0 +1,196 @@
+"""`db.status` and `db.upgrade` over a fleet, end to end on real databases, each `inv` a
+process of its own (the executor forks workers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from dbtasks.errors import ExitCode
+from tests.fleet.conftest import TENANTS, Fleet
+from tests.projects import INV, write_chain
+
+HEAD = "r003"
+
+
+def test_status_all_shows_every_member_production_included(fleet: Fleet) -> None:
+    shown = fleet.project.process("db.status", "--all", "--json")
+    assert shown.returncode == 0, shown.stderr
+    rows = {row["member"]: row for row in json.loads(shown.stdout)}
+    assert set(rows) == {"alpha", "beta", "prod", *(f"tenants/{t}" for t in TENANTS)}
+    assert all(row["pending"] == 3 and row["state"] == "3 pending" for row in rows.values())
+    assert rows["prod"]["role"] == "production"
+    checked = fleet.project.process("db.status", "--group", "eu", "--check")
+    assert checked.returncode == ExitCode.CHECK_FAILED
+    assert "alpha" in checked.stdout and "prod" in checked.stdout
+
+
+def test_upgrade_all_migrates_every_member_but_production(fleet: Fleet) -> None:
+    done = fleet.project.process("db.upgrade", "--all", "--parallel", "3")
+    assert done.returncode == 0, done.stderr
+    assert fleet.versions("alpha") == fleet.versions("beta") == [HEAD]
+    for tenant in TENANTS:  # each tenant schema keeps its own history
+        assert fleet.versions("tenants", tenant) == [HEAD]
+        sql = f"SELECT count(*) FROM pg_tables WHERE schemaname = '{tenant}'"
+        tables = fleet.query("tenants", sql)
+        assert tables == [(6,)]  # t001..t003, applied_log, alembic_version, the timing log
+    assert fleet.versions("prod") == []
+    assert "prod" not in fleet.states()
+    assert set(fleet.states().values()) == {"committed"}
+    password = fleet.project.env["DB_PASS"]
+    assert password not in done.stdout + done.stderr
+    again = fleet.project.process("db.upgrade", "--all")
+    assert again.returncode == 0, again.stderr
+    assert "0 to upgrade" in again.stdout
+
+
+def test_production_runs_only_when_named_with_yes(fleet: Fleet) -> None:
+    refused = fleet.project.process("db.upgrade", "--target", "prod")
+    assert refused.returncode == ExitCode.REFUSED
+    assert "--yes" in refused.stderr and fleet.versions("prod") == []
+    done = fleet.project.process("db.upgrade", "--target", "prod", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert fleet.versions("prod") == [HEAD]
+
+
+def _break_tenant(fleet: Fleet, tenant: str) -> None:
+    """r002 creates t002: a tenant that already has one fails at r002, after r001."""
+    fleet.query("tenants", f"CREATE SCHEMA {tenant}; CREATE TABLE {tenant}.t002 (id int)")
+
+
+def test_a_failing_tenant_stops_the_run_and_resume_finishes_it(fleet: Fleet) -> None:
+    _break_tenant(fleet, "acme")
+    failed = fleet.project.process("db.upgrade", "--target", "tenants", "--parallel", "1")
+    assert failed.returncode == ExitCode.FAILED
+    assert "tenants/acme" in failed.stderr and "not started" in failed.stderr
+    members = fleet.ledger()["members"]
+    assert members["tenants/acme"]["state"] == "failed"
+    assert members["tenants/acme"]["current"] == ["r001"]  # what it committed before r002
+    assert [members[f"tenants/{t}"]["state"] for t in ("globex", "initech")] == ["not started"] * 2
+    assert fleet.versions("tenants", "globex") == []
+    fleet.query("tenants", "DROP TABLE acme.t002")
+    resumed = fleet.project.process("db.upgrade", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert all(fleet.versions("tenants", t) == [HEAD] for t in TENANTS)
+    assert set(fleet.states().values()) == {"committed"}
+    nothing = fleet.project.process("db.upgrade", "--resume")
+    assert nothing.returncode == ExitCode.BAD_INPUT and "nothing to resume" in nothing.stderr
+
+
+def test_a_failure_budget_lets_the_others_run(fleet: Fleet) -> None:
+    _break_tenant(fleet, "acme")
+    run = fleet.project.process(
+        "db.upgrade", "--target", "tenants", "--parallel", "1", "--max-failures", "1"
+    )
+    assert run.returncode == ExitCode.FAILED
+    assert fleet.versions("tenants", "globex") == fleet.versions("tenants", "initech") == [HEAD]
+    assert "1 member(s) failed: tenants/acme" in run.stderr
+
+
+def test_a_failing_canary_stops_before_the_rest(fleet: Fleet) -> None:
+    _break_tenant(fleet, "acme")  # the first member in the file's order
+    run = fleet.project.process(
+        "db.upgrade", "--target", "tenants", "--canary", "1", "--max-failures", "50%"
+    )
+    assert run.returncode == ExitCode.FAILED
+    assert fleet.versions("tenants", "globex") == fleet.versions("tenants", "initech") == []
+
+
+def test_two_shards_at_once_cover_the_fleet_once(fleet: Fleet) -> None:
+    first = fleet.project.popen("db.upgrade", "--all", "--shard", "0/2")
+    second = fleet.project.popen("db.upgrade", "--all", "--shard", "1/2")
+    for proc in (first, second):
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert fleet.versions("alpha") == fleet.versions("beta") == [HEAD]
+    assert all(fleet.versions("tenants", t) == [HEAD] for t in TENANTS)
+    applied = fleet.query("alpha", "SELECT rev FROM acme.applied_log ORDER BY rev")
+    assert applied == [("r001",), ("r002",), ("r003",)]  # each revision ran once
+
+
+def test_selection_mistakes_are_one_line_errors(fleet: Fleet) -> None:
+    unknown = fleet.project.process("db.status", "--target", "gamma")
+    assert unknown.returncode == ExitCode.BAD_INPUT
+    assert "no target named 'gamma'" in unknown.stderr and "Traceback" not in unknown.stderr
+    unset = fleet.project.process("db.status", "--all", FLEET_BETA_URL="")
+    assert unset.returncode == ExitCode.BAD_INPUT and "FLEET_BETA_URL is not set" in unset.stderr
+    secret = "pw-" + "x" * 12
+    bad = fleet.project.process(
+        "db.status", "--all", FLEET_BETA_URL=f"postgresql://u:{secret}@[::1/db"
+    )
+    assert bad.returncode == ExitCode.BAD_INPUT and secret not in bad.stdout + bad.stderr
+    shard = fleet.project.process("db.upgrade", "--shard", "3/2", "--all")
+    assert shard.returncode == ExitCode.BAD_INPUT and "0..N-1" in shard.stderr
+
+
+def test_a_member_that_does_not_answer_is_a_row_in_status_and_stops_an_upgrade(
+    fleet: Fleet,
+) -> None:
+    closed = "postgresql://u:hidden-pass-123@127.0.0.1:9/db"  # the discard port: nothing
+    shown = fleet.project.process("db.status", "--all", "--json", FLEET_BETA_URL=closed)
+    assert shown.returncode == 0, shown.stderr
+    rows = {row["member"]: row for row in json.loads(shown.stdout)}
+    assert rows["beta"]["state"] == "unreachable" and rows["alpha"]["pending"] == 3
+    assert "hidden-pass-123" not in shown.stdout
+    run = fleet.project.process("db.upgrade", "--all", FLEET_BETA_URL=closed)
+    assert run.returncode == ExitCode.FAILED and "do not answer" in run.stderr
+    assert fleet.versions("alpha") == []  # nothing started
+
+
+def _sleeping(fleet: Fleet) -> int:
+    rows = fleet.query(
+        "alpha",
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' "
+        "AND state = 'active'",
+    )
+    return int(str(rows[0][0]))
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["kill-main", "terminal-ctrl-c"])
+def test_ctrl_c_cancels_running_members_and_starts_no_more(fleet: Fleet, whole_group: bool) -> None:
+    """A terminal's Ctrl-C reaches every process of the group; `kill -INT` only the main
+    one, which passes it on."""
+    write_chain(fleet.project.versions, 3, sleep_in_first=60)
+    proc = subprocess.Popen(
+        [*INV, "db.upgrade", "--target", "tenants", "--parallel", "2"],
+        cwd=fleet.root,
+        env=fleet.project.inv_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while _sleeping(fleet) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _sleeping(fleet) == 2
+    if whole_group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert _sleeping(fleet) == 0  # the statements were cancelled, not left running
+    assert sorted(fleet.states().values()) == ["interrupted", "interrupted", "not started"]
+    assert all(fleet.versions("tenants", t) == [] for t in TENANTS)
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_per_host_caps_the_sessions_on_one_server(fleet: Fleet, cap: int) -> None:
+    write_chain(fleet.project.versions, 3, sleep_in_first=1.0)
+    proc = fleet.project.popen(
+        "db.upgrade", "--target", "tenants", "--parallel", "3", "--per-host", str(cap)
+    )
+    most = 0
+    while proc.poll() is None:
+        most = max(most, _sleeping(fleet))
+        time.sleep(0.05)
+    assert proc.returncode == 0, proc.communicate()[1]
+    assert most == cap

@@ -59,8 +59,15 @@ TaskBody = Callable[..., None]
 
 def task(**kwargs: Any) -> Callable[[TaskBody], TaskBody]:
     """Invoke's `@task(...)`, which also names the running task (`db.upgrade`) for the
-    log: the namespace comes from the module's NAMESPACE."""
+    log: the namespace comes from the module's NAMESPACE. No flag is given `-h`, so that
+    `inv db.upgrade -h` stays a request for help, as in every other command line."""
+    from invoke.tasks import Task
     from invoke.tasks import task as invoke_task
+
+    class NoShortH(Task):  # type: ignore[type-arg]
+        def arg_opts(self, name: str, default: str, taken_names: set[str]) -> dict[str, Any]:
+            opts: dict[str, Any] = super().arg_opts(name, default, {*taken_names, "h"})
+            return opts
 
     def wrap(body: TaskBody) -> TaskBody:
         namespace = body.__globals__.get("NAMESPACE")
@@ -76,7 +83,7 @@ def task(**kwargs: Any) -> Callable[[TaskBody], TaskBody]:
             finally:
                 log.task_name.reset(token)
 
-        made: TaskBody = invoke_task(**kwargs)(named)
+        made: TaskBody = invoke_task(klass=NoShortH, **kwargs)(named)
         return made
 
     return wrap

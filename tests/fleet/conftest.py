@@ -107,6 +107,14 @@ def fleet(scratch: Path, cluster: Settings) -> Iterator[Fleet]:
         yield Fleet(project, databases)
     finally:
         with admin.cursor() as cur:
-            for name in ("alpha", "beta", "prod"):
-                cur.execute(f'DROP DATABASE IF EXISTS "{databases[name]}" WITH (FORCE)')
+            cur.execute(
+                "SELECT datname FROM pg_database WHERE datistemplate AND "
+                "shobj_description(oid, 'pg_database') LIKE %s",
+                ("dbtasks snapshot of=customers_tenant %",),
+            )
+            made = [str(row[0]) for row in cur.fetchall()]
+            for name in made:
+                cur.execute(f'ALTER DATABASE "{name}" IS_TEMPLATE false')
+            for name in {*databases.values(), *made}:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()

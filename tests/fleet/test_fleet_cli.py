@@ -194,3 +194,46 @@ def test_per_host_caps_the_sessions_on_one_server(fleet: Fleet, cap: int) -> Non
         time.sleep(0.05)
     assert proc.returncode == 0, proc.communicate()[1]
     assert most == cap
+
+
+def test_downgrade_and_validate_take_named_targets(fleet: Fleet) -> None:
+    up = fleet.project.process("db.upgrade", "--target", "alpha,beta,prod", "--yes")
+    assert up.returncode == 0, up.stderr
+    down = fleet.project.process("db.downgrade", "-r", "r001", "--target", "alpha,beta", "--yes")
+    assert down.returncode == 0, down.stderr
+    assert fleet.versions("alpha") == fleet.versions("beta") == ["r001"]
+    refused = fleet.project.process("db.downgrade", "-r", "base", "--target", "prod", "--yes")
+    assert refused.returncode == ExitCode.REFUSED and "production" in refused.stderr
+    assert fleet.versions("prod") == [HEAD]
+    checked = fleet.project.process("db.validate", "--only", "database", "--target", "prod")
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    assert "== prod" in checked.stdout
+
+
+def test_new_tenant_databases_are_cloned_at_head_from_a_template(fleet: Fleet) -> None:
+    ep = fleet.project.settings().endpoint
+    suffix = fleet.databases["alpha"].rsplit("_", 1)[1]
+    names = [f"c{suffix}a", f"c{suffix}b"]
+    (fleet.root / "customers.txt").write_text("\n".join(names))
+    with (fleet.root / "pyproject.toml").open("a") as out:
+        out.write(
+            "\n[tool.dbtasks.targets.customers]\n"
+            'url_env = "FLEET_ALPHA_URL"\ntenancy = "database"\nmembers_file = "customers.txt"\n'
+            f'url_template = "postgresql://{ep.user}@{ep.host}:{ep.port}/{{tenant}}"\n'
+        )
+    fleet.databases.update({name: name for name in names})
+    missing = fleet.project.process("db.upgrade", "--target", "customers")
+    assert missing.returncode == ExitCode.FAILED and "do not answer" in missing.stderr
+    made = fleet.project.process("db.upgrade", "--target", "customers", "--create-missing")
+    assert made.returncode == 0, made.stderr
+    assert "created 2 tenant database(s), cloned from" in made.stdout
+    assert "0 to upgrade" in made.stdout  # at head already: nothing replayed on them
+    assert [fleet.versions(name) for name in names] == [[HEAD], [HEAD]]
+    names.append(f"c{suffix}c")
+    fleet.databases[names[-1]] = names[-1]
+    (fleet.root / "customers.txt").write_text("\n".join(names))
+    again = fleet.project.process("db.upgrade", "--target", "customers", "--create-missing")
+    assert again.returncode == 0, again.stderr
+    assert "created 1 tenant database(s)" in again.stdout and fleet.versions(names[-1]) == [HEAD]
+    templates = fleet.query("alpha", "SELECT datname FROM pg_database WHERE datistemplate")
+    assert len([t for t in templates if str(t[0]).startswith("customers_tenant")]) == 1

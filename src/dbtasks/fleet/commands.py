@@ -136,6 +136,7 @@ def upgrade(
     *,
     yes: bool = False,
     resume: bool = False,
+    create_missing: bool = False,
 ) -> FleetRun:
     """Upgrade every selected member not at `revision`, canaries first."""
     from dbtasks.fleet import ledger
@@ -150,6 +151,10 @@ def upgrade(
         found = members(settings, chosen, False)
     require_consent([m.target for m in found], yes)
     console.secrets += [m.settings.endpoint.password for m in found]
+    if create_missing:
+        from dbtasks.fleet.tenants import create_missing as create
+
+        create(found, console)
     jobs = _jobs(found, status_rows(found, settings, console, limits.parallel), revision)
     if resume:
         book.finished = None  # the earlier run's committed members stay in its ledger

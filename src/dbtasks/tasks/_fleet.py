@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dbtasks.tasks._boundary import Run
@@ -9,6 +10,7 @@ from dbtasks.tasks._boundary import Run
 if TYPE_CHECKING:
     from dbtasks.fleet.commands import Selection
     from dbtasks.fleet.execute import Limits
+    from dbtasks.settings import Settings
 
 
 def selection(every: bool, target: str, group: str, shard: str) -> Selection | None:
@@ -54,13 +56,25 @@ def limits(parallel: str, per_host: str, canary: str, max_failures: str) -> Limi
 
 
 def upgrade(
-    run: Run, chosen: Selection | None, revision: str, limits: Limits, yes: bool, resume: bool
+    run: Run,
+    chosen: Selection | None,
+    revision: str,
+    limits: Limits,
+    flags: tuple[bool, bool, bool],
 ) -> None:
+    """`flags`: --yes, --resume, --create-missing."""
     from dbtasks.fleet import commands, report
 
     chosen = chosen or commands.Selection()
     done = commands.upgrade(
-        run.settings, run.console, chosen, revision, limits, yes=yes, resume=resume
+        run.settings,
+        run.console,
+        chosen,
+        revision,
+        limits,
+        yes=flags[0],
+        resume=flags[1],
+        create_missing=flags[2],
     )
     report.run(run.console, done)
     error = done.error()
@@ -68,3 +82,19 @@ def upgrade(
         raise error
     where = "head" if revision in ("head", "heads") else revision
     run.console.ok(f"{len(done.book.members)} member(s) at {where}")
+
+
+def each(run: Run, target: str) -> Iterator[Settings]:
+    """The settings a single-database command runs with, once per member of the named
+    targets (`--target a,b`), one after the other; the project's own without."""
+    from dbtasks.fleet import commands
+
+    names = commands.parse_names(target)
+    if not names:
+        yield run.settings
+        return
+    found = commands.members(run.settings, commands.Selection(names=names), reading=False)
+    run.console.secrets += [m.settings.endpoint.password for m in found]
+    for member in found:
+        run.console.line(f"== {member.name} ({member.settings.masked_url})", style="bold")
+        yield member.settings

@@ -6,6 +6,7 @@ REMOTE_HELP = "allow a database not on this machine (never production or hosted 
 TARGET_HELP = "a revision id or unique prefix, head, heads, base, +N, -N, REV+N or label@head"
 ALL_HELP = "every configured target ([tool.dbtasks.targets]); production only if it opts in"
 NAMED_HELP = "only these targets, comma-separated (a production target must be named)"
+TARGETS_HELP = "run on these configured targets instead, one after the other (comma-separated)"
 GROUP_HELP = "only the targets of this group"
 SHARD_HELP = "only share I of N of the members (I/N, or auto/N from JOB_COMPLETION_INDEX)"
 PARALLEL_HELP = "how many databases at once (default: 4)"

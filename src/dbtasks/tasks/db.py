@@ -8,7 +8,13 @@ from invoke.context import Context
 
 from dbtasks.tasks import db_erd, db_plan, db_read, db_squash
 from dbtasks.tasks._boundary import Run, command, task
-from dbtasks.tasks._options import FLEET_HELP, REMOTE_HELP, TARGET_HELP, YES_HELP
+from dbtasks.tasks._options import (
+    FLEET_HELP,
+    REMOTE_HELP,
+    TARGET_HELP,
+    TARGETS_HELP,
+    YES_HELP,
+)
 from dbtasks.templates import TEMPLATES_HELP
 
 NAMESPACE = "db"
@@ -81,6 +87,8 @@ def revision(c: Context, message: str = "", empty: bool = False, template: str =
         "max_failures": "with a fleet: stop starting members after more than N (or P%) fail "
         "(default: 0, the first failure stops the run)",
         "resume": "continue the last fleet run: members it committed are not run again",
+        "create_missing": "with a fleet: create tenant databases that do not exist yet, at "
+        "head, as clones of a template (no history replayed)",
     },
 )
 def upgrade(
@@ -98,6 +106,7 @@ def upgrade(
     canary: str = "0",
     max_failures: str = "0",
     resume: bool = False,
+    create_missing: bool = False,
 ) -> None:
     """Apply pending migrations under a lock, with progress (to a fleet, in parallel)."""
     from dbtasks.flows.migrate import Upgrade
@@ -109,7 +118,7 @@ def upgrade(
         fleet = _fleet.selection(all_, target, group, shard)
         if fleet is not None or resume:
             limits = _fleet.limits(parallel, per_host, canary, max_failures)
-            _fleet.upgrade(run, fleet, revision, limits, yes, resume)
+            _fleet.upgrade(run, fleet, revision, limits, (yes, resume, create_missing))
             return
         if sql:
             read(lambda work: offline_sql(work, revision), run.settings, run.console)
@@ -143,25 +152,33 @@ def _planned_consent(run: Run, revision: str, yes: bool) -> None:
         "yes": YES_HELP,
         "sql": "print the SQL of the downgrade instead of running it",
         "allow_remote": REMOTE_HELP,
+        "target": TARGETS_HELP,
     }
 )
 def downgrade(
-    c: Context, revision: str, yes: bool = False, sql: bool = False, allow_remote: bool = False
+    c: Context,
+    revision: str,
+    yes: bool = False,
+    sql: bool = False,
+    allow_remote: bool = False,
+    target: str = "",
 ) -> None:
     """Roll back migrations, after showing what will be undone."""
     from dbtasks.flows.migrate import Downgrade
     from dbtasks.reads.sql import offline_sql
+    from dbtasks.tasks import _fleet
     from dbtasks.workflow import execute, read
 
     with command() as run:
         if sql:
             read(lambda work: offline_sql(work, revision, False), run.settings, run.console)
             return
-        final = execute(
-            Downgrade(revision), run.settings, run.console, yes=yes, allow_remote=allow_remote
-        )
-        if final is not None:
-            run.console.ok(final.summary())
+        for settings in _fleet.each(run, target):
+            final = execute(
+                Downgrade(revision), settings, run.console, yes=yes, allow_remote=allow_remote
+            )
+            if final is not None:
+                run.console.ok(final.summary())
 
 
 @task(
@@ -206,6 +223,7 @@ def merge(c: Context, message: str = "merge heads") -> None:
         "no_seed": "leave the rebuilt database empty",
         "allow_remote": REMOTE_HELP,
         "no_snapshot": "ignore the snapshot, rebuild from the migrations (and save a new one)",
+        "target": TARGETS_HELP,
     }
 )
 def reset(
@@ -214,16 +232,19 @@ def reset(
     no_seed: bool = False,
     allow_remote: bool = False,
     no_snapshot: bool = False,
+    target: str = "",
 ) -> None:
     """Throw the local database away and rebuild it at head, seeded."""
     from dbtasks.flows.reset import ResetOptions
     from dbtasks.flows.reset import reset as run_reset
+    from dbtasks.tasks import _fleet
 
     with command() as run:
         options = ResetOptions(
             yes=yes, seed=not no_seed, allow_remote=allow_remote, use_snapshot=not no_snapshot
         )
-        run.console.ok(run_reset(run.settings, run.console, options))
+        for settings in _fleet.each(run, target):
+            run.console.ok(run_reset(settings, run.console, options))
 
 
 @task(help={"allow_remote": REMOTE_HELP})

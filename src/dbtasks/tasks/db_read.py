@@ -10,7 +10,7 @@ from __future__ import annotations
 from invoke.context import Context
 
 from dbtasks.tasks._boundary import command, task
-from dbtasks.tasks._options import FLEET_HELP, JSON_HELP, TARGET_HELP, YES_HELP
+from dbtasks.tasks._options import FLEET_HELP, JSON_HELP, TARGET_HELP, TARGETS_HELP, YES_HELP
 
 NAMESPACE = "db"
 CHECKS = (
@@ -194,6 +194,7 @@ def history(c: Context, json: bool = False, rev_range: str = "", timings: bool =
         "only": f"run only this check (repeatable): {CHECKS}",
         "allow_remote": "let the drift and roundtrip checks build their scratch database on "
         "a server not on this machine (never production or hosted Supabase)",
+        "target": TARGETS_HELP,
     },
 )
 def validate(
@@ -202,16 +203,18 @@ def validate(
     skip: list[str] | None = None,
     only: list[str] | None = None,
     allow_remote: bool = False,
+    target: str = "",
 ) -> None:
     """Run every check CI needs: graph, database, checksums, lint, drift, round trip."""
-    from dbtasks.tasks import _render
+    from dbtasks.tasks import _fleet, _render
     from dbtasks.validate.run import choose
     from dbtasks.validate.run import validate as run_checks
 
     with command(json_mode=json) as run:
         chosen = choose(only or [], skip or [])
-        report = run_checks(run.settings, run.console, chosen, allow_remote)
-        _render.validation(run.console, report)
-        error = report.error()
-        if error is not None:
-            raise error
+        for settings in _fleet.each(run, target):
+            report = run_checks(settings, run.console, chosen, allow_remote)
+            _render.validation(run.console, report)
+            error = report.error()
+            if error is not None:
+                raise error

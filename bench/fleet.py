@@ -6,7 +6,10 @@ Side by side, in one run, on a native cluster this script starts:
 - status over D tenant databases (budget: 50 in 5 s);
 - 3 targets upgraded with `--parallel 3` against the slowest of them alone (budget 1.2x);
 - S tenant schemas with one pending revision at 1, 2, 4 and 8 workers (the speed-up),
-  against `alembic upgrade head` per tenant in a loop (a sample, scaled).
+  against `alembic upgrade head` per tenant in a loop (a sample, scaled);
+- K new tenant databases made by `--create-missing` (template warm) against psql running
+  K bare `CREATE DATABASE ... TEMPLATE` (budget 1.5x), and K new tenant schemas copied
+  against the same schemas migrated from empty.
 Every timed run is checked: each member at head afterwards, by plain SQL.
 """
 
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -187,6 +191,9 @@ def run(fleet: Fleet, args: argparse.Namespace) -> None:
     print(f"status, {args.databases} databases: {dbs:.2f} s (budget 5 s)")
     three(fleet, args.reps)
     workers(fleet, args)
+    for count in (1, 10, 50):  # what start-up costs, spread over more tenants
+        new_databases(fleet, args.reps, count)
+    new_schemas(fleet, args.reps, 10)
 
 
 def three(fleet: Fleet, reps: int) -> None:
@@ -235,6 +242,76 @@ def workers(fleet: Fleet, args: argparse.Namespace) -> None:
         f"  alembic upgrade head per tenant: {statistics.median(sample):.3f} s each, "
         f"{statistics.median(sample) * len(chosen):.0f} s for {len(chosen)} (scaled)"
     )
+
+
+def _fresh(fleet: Fleet, name: str, tenancy: str, members: Sequence[str]) -> None:
+    """A tenant set `name` of `members`, none of which exists yet."""
+    (fleet.project.root / f"{name}.txt").write_text("\n".join(members))
+    ep = fleet.cluster.endpoint
+    where = f"postgresql://{quote(ep.user)}@{ep.host}:{ep.port}/{{tenant}}"
+    extra = f'url_template = "{where}"\n' if tenancy == "database" else ""
+    with (fleet.project.root / "pyproject.toml").open("a") as out:
+        out.write(
+            f'[tool.dbtasks.targets.{name}]\nurl_env = "FLEET_URL"\ntenancy = "{tenancy}"\n'
+            f'members_file = "{name}.txt"\n{extra}'
+        )
+
+
+def new_databases(fleet: Fleet, reps: int, count: int) -> None:
+    from dbtasks.stack.binaries import find_binaries
+
+    name = f"fresh{count}"
+    made = [f"{name}_{i:03d}" for i in range(count)]
+    _fresh(fleet, name, "database", made)
+
+    def drop() -> None:
+        for database in made:
+            fleet._sql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+    fleet.inv("db.upgrade", "--target", name, "--create-missing")  # warms the template
+    template = fleet._sql(
+        "postgres",
+        "SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') "
+        f"LIKE 'dbtasks snapshot of={name}_tenant %'",
+    )[0][0]
+    ours = median(reps, drop, lambda: fleet.inv("db.upgrade", "--target", name, "--create-missing"))
+    assert all(fleet.at(d, "app") == [fleet.ids[-1]] for d in made)
+    psql = find_binaries(fleet.cluster.pg_bindir).tool("psql")
+    creates = [f"--command=CREATE DATABASE {d} TEMPLATE {template}" for d in made]
+    ep = fleet.cluster.endpoint
+    plain = replace(ep, query={})  # this psql's libpq predates require_auth
+    args = [psql, "-X", "-q", f"--dbname={plain.conninfo('postgres')}", *creates]
+    env = {**os.environ, "PGPASSWORD": ep.password}  # never on a command line
+    bare = median(reps, drop, lambda: _timed(args, env))
+    print(
+        f"{count} new tenant database(s) at head: {ours:.2f} s; bare CREATE DATABASE ... "
+        f"TEMPLATE from psql {bare:.2f} s; ratio {ours / bare:.2f} (budget 1.5)"
+    )
+
+
+def new_schemas(fleet: Fleet, reps: int, count: int) -> None:
+    made = [f"fresh_s{i:03d}" for i in range(count)]
+    _fresh(fleet, "freshs", "schema", made)
+
+    def drop() -> None:
+        fleet._sql("fleet_main", ";".join(f"DROP SCHEMA IF EXISTS {s} CASCADE" for s in made))
+
+    fleet.inv("db.upgrade", "--target", "freshs", "--create-missing")  # warms the template
+    copied = median(
+        reps, drop, lambda: fleet.inv("db.upgrade", "--target", "freshs", "--create-missing")
+    )
+    assert all(fleet.at("fleet_main", s) == [fleet.ids[-1]] for s in made)
+    replayed = median(reps, drop, lambda: fleet.inv("db.upgrade", "--target", "freshs"))
+    print(
+        f"{count} new tenant schemas at head: copied {copied:.2f} s; migrated from empty "
+        f"{replayed:.2f} s; ratio {copied / replayed:.2f}"
+    )
+
+
+def _timed(args: Sequence[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

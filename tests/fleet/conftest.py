@@ -109,8 +109,8 @@ def fleet(scratch: Path, cluster: Settings) -> Iterator[Fleet]:
         with admin.cursor() as cur:
             cur.execute(
                 "SELECT datname FROM pg_database WHERE datistemplate AND "
-                "shobj_description(oid, 'pg_database') LIKE %s",
-                ("dbtasks snapshot of=customers_tenant %",),
+                "shobj_description(oid, 'pg_database') LIKE ANY(%s)",
+                ([f"dbtasks snapshot of={t}_tenant %" for t in ("customers", "tenants")],),
             )
             made = [str(row[0]) for row in cur.fetchall()]
             for name in made:

@@ -13,7 +13,7 @@ import pytest
 
 from dbtasks.errors import ExitCode
 from tests.fleet.conftest import TENANTS, Fleet
-from tests.projects import INV, write_chain
+from tests.projects import INV, revision_text, write_chain
 
 HEAD = "r003"
 
@@ -224,6 +224,10 @@ def test_new_tenant_databases_are_cloned_at_head_from_a_template(fleet: Fleet) -
     fleet.databases.update({name: name for name in names})
     missing = fleet.project.process("db.upgrade", "--target", "customers")
     assert missing.returncode == ExitCode.FAILED and "do not answer" in missing.stderr
+    behind = fleet.project.process(
+        "db.upgrade", "-r", "r001", "--target", "customers", "--create-missing"
+    )
+    assert behind.returncode == ExitCode.BAD_INPUT and "at head" in behind.stderr
     made = fleet.project.process("db.upgrade", "--target", "customers", "--create-missing")
     assert made.returncode == 0, made.stderr
     assert "created 2 tenant database(s), cloned from" in made.stdout
@@ -237,3 +241,66 @@ def test_new_tenant_databases_are_cloned_at_head_from_a_template(fleet: Fleet) -
     assert "created 1 tenant database(s)" in again.stdout and fleet.versions(names[-1]) == [HEAD]
     templates = fleet.query("alpha", "SELECT datname FROM pg_database WHERE datistemplate")
     assert len([t for t in templates if str(t[0]).startswith("customers_tenant")]) == 1
+
+
+COLUMNS = (
+    "SELECT table_name, column_name, data_type, is_nullable, "
+    "replace(coalesce(column_default, ''), '{schema}.', '') FROM information_schema.columns "
+    "WHERE table_schema = '{schema}' ORDER BY 1, 2"
+)
+
+
+RICH = """
+    op.execute("CREATE TYPE mood AS ENUM ('ok', 'bad')")
+    op.execute(
+        "CREATE TABLE entries (id serial PRIMARY KEY, mood mood NOT NULL DEFAULT 'ok', "
+        "parent int REFERENCES entries (id))"
+    )
+    op.execute("CREATE VIEW bad_entries AS SELECT id FROM entries WHERE mood = 'bad'")
+    op.execute("INSERT INTO entries (mood) VALUES ('bad')")"""
+
+
+def test_new_tenant_schemas_are_copied_at_head_from_a_template(fleet: Fleet) -> None:
+    undo = 'op.execute("DROP VIEW bad_entries; DROP TABLE entries; DROP TYPE mood")'
+    (fleet.project.versions / "004_r004.py").write_text(revision_text("r004", HEAD, RICH, undo))
+    made = fleet.project.process("db.upgrade", "--target", "tenants", "--create-missing")
+    assert made.returncode == 0, made.stderr
+    assert "created 3 tenant schema(s), copied from a template" in made.stdout
+    assert "0 to upgrade" in made.stdout  # at head already: nothing replayed on them
+    assert all(fleet.versions("tenants", t) == ["r004"] for t in TENANTS)
+    migrated = fleet.project.process("db.upgrade", "--target", "alpha")
+    assert migrated.returncode == 0, migrated.stderr
+    replayed = fleet.query("alpha", COLUMNS.format(schema="app"))
+    assert ("entries", "mood", "USER-DEFINED", "NO", "'ok'::mood") in replayed
+    assert fleet.query("tenants", COLUMNS.format(schema="acme")) == replayed
+    (fleet.root / "tenants.txt").write_text("\n".join([*TENANTS, "hooli"]))
+    fleet.query("tenants", "INSERT INTO acme.entries DEFAULT VALUES")  # a tenant's own row
+    again = fleet.project.process("db.upgrade", "--target", "tenants", "--create-missing")
+    assert again.returncode == 0, again.stderr
+    assert "created 1 tenant schema(s)" in again.stdout
+    assert fleet.versions("tenants", "hooli") == ["r004"]
+    # The data migration's row came along, the sequence follows the schema, the view too.
+    fleet.query("tenants", "INSERT INTO hooli.entries (parent) VALUES (1)")
+    assert fleet.query("tenants", "SELECT id, mood::text FROM hooli.entries ORDER BY 1") == [
+        (1, "bad"),
+        (2, "ok"),
+    ]
+    assert fleet.query("tenants", "SELECT count(*) FROM acme.entries") == [(2,)]
+    assert fleet.query("tenants", "SELECT id FROM hooli.bad_entries") == [(1,)]
+    leftovers = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'dbtasks%'"
+    assert fleet.query("tenants", leftovers) == []
+
+
+def test_new_tenant_schemas_on_production_are_migrated_not_copied(fleet: Fleet) -> None:
+    with (fleet.root / "pyproject.toml").open("a") as out:
+        out.write(
+            '\n[tool.dbtasks.targets.live]\nurl_env = "FLEET_PROD_URL"\nrole = "production"\n'
+            'tenancy = "schema"\nmembers_file = "tenants.txt"\n'
+        )
+    done = fleet.project.process("db.upgrade", "--target", "live", "--create-missing", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "3 tenant schema(s) missing, migrating from empty (" in done.stdout
+    assert "production" in done.stdout and "3 to upgrade" in done.stdout
+    assert all(fleet.versions("prod", t) == [HEAD] for t in TENANTS)
+    templates = fleet.query("prod", "SELECT datname FROM pg_database WHERE datname LIKE 'live%'")
+    assert templates == []

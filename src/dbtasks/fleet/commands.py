@@ -151,11 +151,10 @@ def upgrade(
         found = members(settings, chosen, False)
     require_consent([m.target for m in found], yes)
     console.secrets += [m.settings.endpoint.password for m in found]
-    if create_missing:
-        from dbtasks.fleet.tenants import create_missing as create
-
-        create(found, console)
-    jobs = _jobs(found, status_rows(found, settings, console, limits.parallel), revision)
+    made = _created(found, console, revision) if create_missing else set()
+    # What was just made at head is not read again.
+    pending = [m for m in found if m.name not in made]
+    jobs = _jobs(pending, status_rows(pending, settings, console, limits.parallel), revision)
     if resume:
         book.finished = None  # the earlier run's committed members stay in its ledger
     else:
@@ -171,6 +170,18 @@ def upgrade(
     book.finished = _now()
     keeper.save(book)
     return FleetRun(book, outcomes, len(jobs))
+
+
+def _created(found: Sequence[Member], console: Console, revision: str) -> set[str]:
+    """`--create-missing`: the tenants made, at head."""
+    from dbtasks.errors import ConfigError
+    from dbtasks.fleet.tenants import create_missing
+
+    if revision not in ("heads", "head"):
+        raise ConfigError(
+            "--create-missing makes new tenants at head", "leave out -r, or create them first"
+        )
+    return set(create_missing(found, console))
 
 
 def status_rows(

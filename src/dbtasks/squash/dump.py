@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 ROWS_PER_INSERT = "1000"
 # Lines pg_dump (15.14, 16.10, 17.6 and later) wraps its output in: psql meta-commands.
-_META = ("\\restrict ", "\\unrestrict ")
+META = ("\\restrict ", "\\unrestrict ")
 _UNSUPPORTED = 'invalid connection option "require_auth"'
 
 
@@ -99,7 +99,7 @@ def revision_sql(dump: str, existing_schemas: Iterable[str]) -> list[str]:
     """The dump's statements, made fit to run inside a revision's transaction."""
     from dbtasks.sqltext import split_sql
 
-    text = "\n".join(line for line in dump.splitlines() if not line.startswith(_META))
+    text = "\n".join(line for line in dump.splitlines() if not line.startswith(META))
     existing = set(existing_schemas)
     statements = []
     for statement in split_sql(text):

@@ -304,3 +304,22 @@ def test_new_tenant_schemas_on_production_are_migrated_not_copied(fleet: Fleet) 
     assert all(fleet.versions("prod", t) == [HEAD] for t in TENANTS)
     templates = fleet.query("prod", "SELECT datname FROM pg_database WHERE datname LIKE 'live%'")
     assert templates == []
+
+
+def test_status_shows_members_whose_schema_drifted(fleet: Fleet) -> None:
+    done = fleet.project.process("db.upgrade", "--target", "tenants,beta")
+    assert done.returncode == 0, done.stderr
+
+    def drift() -> dict[str, str | None]:
+        shown = fleet.project.process("db.status", "--target", "tenants,beta", "--json")
+        assert shown.returncode == 0, shown.stderr
+        return {row["member"]: row["drift"] for row in json.loads(shown.stdout)}
+
+    assert set(drift().values()) == {"same"}  # a tenant schema and a database, alike
+    fleet.query("tenants", "CREATE INDEX by_hand ON acme.t002 (id)")
+    fleet.query("beta", "ALTER TABLE app.t001 ADD COLUMN note text")
+    seen = drift()
+    assert seen["tenants/acme"] == seen["beta"] == f"differs from 2 at {HEAD}"
+    assert seen["tenants/globex"] == seen["tenants/initech"] == "same"
+    text = fleet.project.process("db.status", "--target", "tenants")
+    assert "drift" in text.stdout and f"differs from 2 at {HEAD}" in text.stdout

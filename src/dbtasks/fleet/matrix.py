@@ -2,8 +2,9 @@
 
 Members that share a database (tenant schemas on one server) are read together: one
 catalog query finds which of their schemas hold a version table and a timing history,
-and one query reads them all, so a thousand tenants cost two round trips, not two
-thousand. Databases are read on a bounded pool of connections, read-only sessions.
+one query reads them all and one hashes each schema's shape (`fleet.drift`), so a
+thousand tenants cost three round trips, not thousands. Databases are read on a bounded
+pool of connections, read-only sessions.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dbtasks.errors import first_line
+from dbtasks.fleet import drift
 
 if TYPE_CHECKING:
     from dbtasks.fleet.members import Member
@@ -40,6 +42,8 @@ class Row:
     unknown: list[str] = field(default_factory=list)
     last_applied: datetime | None = None
     error: str | None = None
+    shape: str | None = None  # a hash of the schema (fleet.drift)
+    drift: str = ""  # "same", what it differs from, or "" (nothing to compare with)
 
     @property
     def state(self) -> str:
@@ -68,6 +72,7 @@ class Row:
             "unknown": self.unknown,
             "last_applied": self.last_applied.isoformat() if self.last_applied else None,
             "error": self.error,
+            "drift": self.drift or None,
         }
 
 
@@ -84,7 +89,9 @@ def read_matrix(members: Sequence[Member], graph: Graph, connections: int) -> li
         found: dict[str, Row] = {}
         for rows in pool.map(lambda group: _read_database(group, graph), by_database.values()):
             found.update((row.member, row) for row in rows)
-    return [found[member.name] for member in members]
+    ordered = [found[member.name] for member in members]
+    drift.mark(ordered)
+    return ordered
 
 
 def _read_database(members: list[Member], graph: Graph) -> list[Row]:
@@ -101,6 +108,7 @@ def _read_database(members: list[Member], graph: Graph) -> list[Row]:
         conn.set_session(readonly=True, autocommit=True)
         with conn.cursor() as cur:
             versions, applied = _read_versions(cur, members)
+            shapes = drift.shapes(cur, [m.settings.schema for m in members])
     except Exception as exc:
         for row in rows:
             row.error = _why(exc, members[0])
@@ -110,6 +118,7 @@ def _read_database(members: list[Member], graph: Graph) -> list[Row]:
     for member, row in zip(members, rows, strict=True):
         _place(row, graph, versions.get(_version_schema(member), ()))
         row.last_applied = applied.get(member.settings.schema)
+        row.shape = shapes.get(member.settings.schema)
     return rows
 
 

@@ -17,7 +17,7 @@ def matrix(console: Console, rows: Sequence[Row]) -> None:
         console.json([row.as_dict() for row in rows])
         return
     console.table(
-        ("member", "role", "current", "head", "state", "last applied"),
+        ("member", "role", "current", "head", "state", "drift", "last applied"),
         [
             (
                 r.member,
@@ -25,6 +25,7 @@ def matrix(console: Console, rows: Sequence[Row]) -> None:
                 ", ".join(r.current) or "-",
                 ", ".join(r.heads) or "-",
                 r.error or r.state,
+                r.drift or "-",
                 r.last_applied.strftime("%Y-%m-%d %H:%M") if r.last_applied else "-",
             )
             for r in rows

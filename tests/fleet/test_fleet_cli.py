@@ -323,3 +323,26 @@ def test_status_shows_members_whose_schema_drifted(fleet: Fleet) -> None:
     assert seen["tenants/globex"] == seen["tenants/initech"] == "same"
     text = fleet.project.process("db.status", "--target", "tenants")
     assert "drift" in text.stdout and f"differs from 2 at {HEAD}" in text.stdout
+
+
+def test_squash_prune_all_waits_for_every_member(fleet: Fleet) -> None:
+    up = fleet.project.process("db.upgrade", "--target", "alpha,tenants")
+    assert up.returncode == 0, up.stderr
+    squashed = fleet.project.process("db.squash", "--upto", "r002")
+    assert squashed.returncode == 0, squashed.stderr + squashed.stdout
+    behind = fleet.project.process("db.squash", "--prune", "--all", "--yes")
+    assert behind.returncode == ExitCode.REFUSED
+    assert "member beta is at base, not past the squash point r002" in behind.stderr
+    assert "inv db.upgrade --target beta" in behind.stderr
+    rest = fleet.project.process("db.upgrade", "--target", "beta,prod", "--yes")
+    assert rest.returncode == 0, rest.stderr
+    working = fleet.project.env["FLEET_PROD_URL"]
+    fleet.project.env["FLEET_PROD_URL"] = "postgresql://u:s3cret@127.0.0.1:1/x"
+    silent = fleet.project.process("db.squash", "--prune", "--all", "--yes")
+    assert silent.returncode == ExitCode.REFUSED and "member prod does not answer" in silent.stderr
+    assert "s3cret" not in silent.stderr + silent.stdout
+    fleet.project.env["FLEET_PROD_URL"] = working
+    pruned = fleet.project.process("db.squash", "--prune", "--all", "--yes")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "6 database(s) past the squash point" in pruned.stdout
+    assert "pruned 2 replaced revision files" in pruned.stdout

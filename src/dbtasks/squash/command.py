@@ -127,17 +127,20 @@ def install(ws: Workspace, found: Cut, baseline: Baseline, digest: str, message:
     )  # fmt: skip
 
 
-def prune(settings: Settings, console: Console, past: list[str], yes: bool) -> int:
+def prune(
+    settings: Settings, console: Console, past: list[str], yes: bool, fleet: bool = False
+) -> int:
     """Delete the replaced files of every baseline, once each database in `past` (names
-    on the configured server) is past its squash point; how many files went."""
+    on the configured server), or with `fleet` every member of every configured target,
+    is past its squash point; how many files went."""
     from dbtasks.adapter.workspace import Workspace
     from dbtasks.flows.author import revision_files
     from dbtasks.squash import files, frozen
 
-    if not past:
+    if not past and not fleet:
         raise ConfigError(
             "--prune needs --past for every database that may still be behind the squash "
-            "point (`db.status --all`, which would list them, does not exist yet)",
+            "point, or --all for every configured target",
             "pass --past NAME for each database on this server, e.g. --past app --past app_test",
         )
     ws = Workspace.open(settings)
@@ -145,28 +148,61 @@ def prune(settings: Settings, console: Console, past: list[str], yes: bool) -> i
     if not squashed:
         console.ok("no replaced files to prune")
         return 0
-    for name in past:
-        _past_every_squash(settings, ws, name, squashed)
+    standing = [_database(settings, name) for name in past]
+    standing += _fleet_standing(settings, console) if fleet else []
+    for each in standing:
+        each.past_every(ws, squashed)
+    console.line(f"{len(standing)} database(s) past the squash point")
     folders = [f for s in squashed for f in s.folders]
     shown = ", ".join(ws.relpath(f) for f in folders)
     guard.confirm(console, f"delete the replaced revision files in {shown}", yes)
     return files.prune(folders, revision_files(ws.state.where.folders))
 
 
-def _past_every_squash(
-    settings: Settings, ws: Workspace, name: str, squashed: list[Baseline_]
-) -> None:
+@dataclass(frozen=True)
+class Standing:
+    """Where one database a prune must not strand stands, and what brings it forward."""
+
+    label: str
+    current: tuple[str, ...]
+    fix: str
+
+    def past_every(self, ws: Workspace, squashed: list[Baseline_]) -> None:
+        graph = ws.graph
+        done = graph.ancestors(self.current) if not graph.unknown(self.current) else set()
+        for each in squashed:
+            if each.upto not in done:
+                raise Refused(
+                    f"refusing to prune: {self.label} is at {', '.join(self.current) or 'base'}"
+                    f", not past the squash point {each.upto}",
+                    self.fix,
+                )
+
+
+def _database(settings: Settings, name: str) -> Standing:
     from dbtasks import pg
     from dbtasks.migrations.version_table import locate, read_current
 
     with pg.session(settings.endpoint, name) as cur:
-        current = read_current(cur, locate(cur, settings))
-    done = ws.graph.ancestors(current) if not ws.graph.unknown(current) else set()
-    for each in squashed:
-        if each.upto not in done:
-            at = ", ".join(current) or "base"
+        current = tuple(read_current(cur, locate(cur, settings)))
+    fix = f"run `DB_NAME={name} inv db.squash --catch-up` (then `inv db.upgrade`) first"
+    return Standing(f"database {name!r}", current, fix)
+
+
+def _fleet_standing(settings: Settings, console: Console) -> list[Standing]:
+    """Where every member of the fleet stands (production included: this only reads); a
+    member that does not answer refuses the prune, it may be behind."""
+    from dbtasks.fleet.commands import Selection, status
+
+    rows = status(settings, console, Selection(every=True), 8)
+    for row in rows:
+        if row.error is not None:
             raise Refused(
-                f"refusing to prune: database {name!r} is at {at}, not past the squash point "
-                f"{each.upto}",
-                f"run `DB_NAME={name} inv db.squash --catch-up` (then `inv db.upgrade`) first",
+                f"refusing to prune: member {row.member} does not answer ({row.error})",
+                "it may be behind the squash point: fix its connection, or name the "
+                "databases with --past",
             )
+    return [
+        Standing(f"member {r.member}", r.current, f"`inv db.upgrade --target {r.target}` first")
+        for r in rows
+    ]

@@ -87,8 +87,8 @@ def revision(c: Context, message: str = "", empty: bool = False, template: str =
         "max_failures": "with a fleet: stop starting members after more than N (or P%) fail "
         "(default: 0, the first failure stops the run)",
         "resume": "continue the last fleet run: members it committed are not run again",
-        "create_missing": "with a fleet: create tenant databases that do not exist yet, at "
-        "head, as clones of a template (no history replayed)",
+        "create_missing": "with a fleet: create the tenant databases or schemas that do not "
+        "exist yet, at head, from a template (no history replayed)",
     },
 )
 def upgrade(

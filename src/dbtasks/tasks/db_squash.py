@@ -18,9 +18,11 @@ NAMESPACE = "db"
         "message": "the baseline's message (default: squash up to REV)",
         "catch_up": "bring the database from a replaced revision to the squash point, with "
         "the replaced files (then `inv db.upgrade` goes on)",
-        "prune": "delete the replaced files; needs --past for every database you keep",
+        "prune": "delete the replaced files; needs --past for every database you keep, or --all",
         "past": "with --prune: a database on this server that must be past the squash point "
         "(repeatable)",
+        "all_": "with --prune: every member of every configured target must be past it "
+        "([tool.dbtasks.targets], production included: this only reads)",
         "yes": YES_HELP,
         "allow_remote": "let the proof build its scratch databases on a server not on this "
         "machine (never production or hosted Supabase)",
@@ -33,6 +35,7 @@ def squash(
     catch_up: bool = False,
     prune: bool = False,
     past: list[str] | None = None,
+    all_: bool = False,
     yes: bool = False,
     allow_remote: bool = False,
 ) -> None:
@@ -51,7 +54,7 @@ def squash(
         if catch_up:
             _catch_up(run, allow_remote)
         elif prune:
-            _prune(run, past or [], yes)
+            _prune(run, past or [], all_, yes)
         else:
             _squash(run, upto, message, allow_remote)
 
@@ -83,10 +86,10 @@ def _catch_up(run: Run, allow_remote: bool) -> None:
         console.line("  run `inv db.upgrade` to go on from the baseline")
 
 
-def _prune(run: Run, past: list[str], yes: bool) -> None:
+def _prune(run: Run, past: list[str], fleet: bool, yes: bool) -> None:
     from dbtasks.squash.command import prune
 
     console, settings = run.console, run.settings
-    count = prune(settings, console, past, yes)
+    count = prune(settings, console, past, yes, fleet)
     if count:
         console.ok(f"pruned {count} replaced revision files")

@@ -74,6 +74,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
     # fork: a worker starts with the parent's imports (Alembic, SQLAlchemy) already done.
     methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods:
+        worker.preload()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ProcessPoolExecutor(max(1, workers), mp_context=context, initializer=idle)
 

@@ -35,6 +35,26 @@ class Outcome:
     notes: tuple[str, ...] = field(default=())
 
 
+# What every member's upgrade imports: loaded once in the parent before the pool forks,
+# so that N workers do not each spend the import's CPU (most of a small upgrade's).
+PRELOAD = (
+    "sqlalchemy",
+    "sqlalchemy.dialects.postgresql.psycopg2",
+    "alembic.runtime.migration",
+    "alembic.operations",
+    "dbtasks.flows.migrate",
+    "dbtasks.adapter.run",
+    "dbtasks.adapter.workspace",
+)
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def idle() -> None:
     """The pool's initializer: an idle worker leaves Ctrl-C to the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -70,13 +70,24 @@ CASES = {
     "rn": ('op.alter_column("{t}", "s", new_column_name="body")', "rename"),
     "dc": ('op.drop_column("{t}", "s")', "drop-column"),
     "dt": ('op.drop_table("{t}")', "drop-table"),
+    "w12": (
+        'op.alter_column("{t}", "n", nullable=False)\n'
+        '    op.alter_column("{t}", "s", nullable=False)',
+        "alter-table-repeated",
+    ),
+    "w13": ("op.execute(\"CREATE TYPE mood_{t} AS ENUM ('a', 'b')\")", "enum-created"),
+    "w14": (
+        'op.execute("ALTER TABLE {t} ADD CONSTRAINT pk_{t} PRIMARY KEY USING INDEX ux_{t}")',
+        "primary-key-sets-not-null",
+    ),
     "conc": (
         "with op.get_context().autocommit_block():\n"
         '        op.create_index("ix_{t}_n", "{t}", ["n"], postgresql_concurrently=True)',
         "outside-transaction",
     ),
 }
-NEW_CASES = [c for c in CASES if c not in ("dt", "conc")]  # nothing to drop / no tx to show
+# Nothing to drop, no transaction to show; an enum is always new; a key needs its index.
+NEW_CASES = [c for c in CASES if c not in ("dt", "conc", "w13", "w14")]
 TIMEOUT = "    op.execute(\"SET LOCAL lock_timeout = '2s'\")\n"
 
 
@@ -88,6 +99,11 @@ def write(project: ScratchProject, order: int, rev: str, down: str | None, up: s
 def base_revision() -> str:
     tables = [f"CREATE TABLE t_{case} ({TABLE})" for case in CASES]
     tables.append("CREATE INDEX ix_t_di_s ON t_di (s)")
+    # W14: a table whose key is to come from a unique index on a nullable column.
+    tables += [
+        "ALTER TABLE t_w14 DROP CONSTRAINT t_w14_pkey",
+        "CREATE UNIQUE INDEX ux_t_w14 ON t_w14 (n)",
+    ]
     return "\n".join(f'    op.execute("{ddl}")' for ddl in tables)
 
 

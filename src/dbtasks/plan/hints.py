@@ -2,7 +2,8 @@
 
 Each rule reads what the tracer saw of one statement (its locks, the facts the catalog
 showed, the settings it ran under) and names the peers' rule it matches: eugene's E1-E15
-(which trace on an empty database) and squawk's lock and rewrite rules (which read SQL).
+(which trace on an empty database; W12-W14 are in `design_rules`) and squawk's lock and
+rewrite rules (which read SQL).
 Only objects older than the revision are ever the subject: what it made is nobody's yet.
 SQL in the alternatives is written lower-case: it is advice to paste into a revision.
 """
@@ -10,6 +11,7 @@ SQL in the alternatives is written lower-case: it is advice to paste into a revi
 from __future__ import annotations
 
 from dbtasks.plan.data_rules import backfill, dropped, outside_transaction, renamed
+from dbtasks.plan.design_rules import enum_created, primary_key_sets_not_null, repeated_alter
 from dbtasks.plan.hint_base import CONCURRENT_INDEX, Context, Rule, facts, human, rows
 from dbtasks.plan.lock_rules import (
     after_exclusive,
@@ -42,6 +44,9 @@ RULES: tuple[Rule, ...] = (
     renamed,
     dropped,
     backfill,
+    repeated_alter,
+    enum_created,
+    primary_key_sets_not_null,
 )
 
 

@@ -47,6 +47,7 @@ class Clone:
     at: list[Revision]
     template: str | None = None
     base: int = 0
+    copy: tuple[list[str], tuple[str, ...]] | None = None  # a loaded schema copy, and at what
 
     def applied(self, revision: Revision, upgrade: bool = True) -> None:
         if upgrade:
@@ -62,6 +63,10 @@ class Clone:
         with pg.maintenance(ep) as cur:
             pg.drop_database(cur, ep.database, self.scratch.grant)
             pg.create_database(cur, ep.database, self.scratch.grant, template=self.template)
+        if self.copy is not None:
+            from dbtasks.plan.copy import load
+
+            load(work, self.scratch, *self.copy)
         self.connection = pg.engine(ep).connect()
         replay(work, self.connection, self.at[self.base :], self.scratch)
         log.event(logger, "plan.rebuilt", "the clone was rebuilt", database=ep.database)
@@ -69,39 +74,86 @@ class Clone:
 
 @contextmanager
 def clone(
-    work: Work, current: tuple[str, ...], applied: list[Revision], allow_remote: bool
+    work: Work,
+    current: tuple[str, ...],
+    applied: list[Revision],
+    allow_remote: bool,
+    copy_schema: bool = False,
 ) -> Iterator[Clone]:
-    """A database at the target's revision, gone when the block ends."""
-    from dbtasks.validate.scratch import can_create_databases, own_cluster, scratch_database
-
-    settings = work.settings
-    refused = guard.refusal(settings, Intent.WRITE, ACTION, allow_remote)
+    """A database at the target's revision, gone when the block ends: a clone of a
+    template snapshot (our own stack), or a scratch database with the applied revisions
+    replayed, or with `copy_schema` loaded with the target's own schema."""
+    copied, failed = _dumped(work) if copy_schema else (None, "")
     with ExitStack() as stack:
-        if refused is None and can_create_databases(settings):
-            if work.stack.capabilities.reset is ResetMode.CLONE:
-                space = guard.scratch_space(settings, ACTION, allow_remote)
-                scratch, how = (
-                    stack.enter_context(_from_template(work, current, applied, space)),
-                    "",
-                )
-            else:
-                scratch = stack.enter_context(
-                    scratch_database(settings, work.console, allow_remote)
-                )
-                how = f"a scratch database on the target's server, {len(applied)} replayed"
-        else:
-            scratch = stack.enter_context(own_cluster(settings, work.console))
-            why = f" (scratch databases on the target's server: {refused})" if refused else ""
-            how = f"a throwaway native cluster{why}, {len(applied)} revision(s) replayed"
+        scratch, where = _place(work, stack, current, applied, (allow_remote, copy_schema))
+        how = f"{where}, {len(applied)} revision(s) replayed"
         made = Clone(scratch, pg.engine(scratch.settings.endpoint).connect(), how, list(applied))
         stack.callback(lambda: made.connection.close())
-        if not how:
+        if not where:
             made.how = "a clone of a template snapshot of the history at the target's revision"
             made.template = template_name(work, current)
             made.base = len(applied)
+        if copy_schema:
+            made.how = _copied(work, made, (copied, current), where, failed)
         replay(work, made.connection, applied[made.base :], scratch)
         log.event(logger, "plan.clone", made.how, database=scratch.settings.endpoint.database)
         yield made
+
+
+def _place(
+    work: Work,
+    stack: ExitStack,
+    current: tuple[str, ...],
+    applied: list[Revision],
+    flags: tuple[bool, bool],
+) -> tuple[Scratch, str]:
+    """Where the clone goes, and its words for it ("": a template snapshot's clone)."""
+    from dbtasks.validate.scratch import can_create_databases, own_cluster, scratch_database
+
+    (allow_remote, copy_schema), settings = flags, work.settings
+    refused = guard.refusal(settings, Intent.WRITE, ACTION, allow_remote)
+    if refused is None and can_create_databases(settings):
+        if work.stack.capabilities.reset is ResetMode.CLONE and not copy_schema:
+            space = guard.scratch_space(settings, ACTION, allow_remote)
+            return stack.enter_context(_from_template(work, current, applied, space)), ""
+        made = stack.enter_context(scratch_database(settings, work.console, allow_remote))
+        return made, "a scratch database on the target's server"
+    why = f" (scratch databases on the target's server: {refused})" if refused else ""
+    return stack.enter_context(
+        own_cluster(settings, work.console)
+    ), f"a throwaway native cluster{why}"
+
+
+def _dumped(work: Work) -> tuple[list[str] | None, str]:
+    """The target's schema, or why there is none (the plan then replays the history)."""
+    from dbtasks.plan.copy import CopyFailed, dump
+
+    try:
+        return dump(work), ""
+    except CopyFailed as exc:
+        return None, str(exc)
+
+
+def _copied(
+    work: Work,
+    made: Clone,
+    dumped: tuple[list[str] | None, tuple[str, ...]],
+    where: str,
+    why: str,
+) -> str:
+    """Load the copy into the clone; how the clone was made, either way."""
+    from dbtasks.plan.copy import CopyFailed, load
+
+    copied, current = dumped
+    if copied is not None:
+        try:
+            load(work, made.scratch, copied, current)
+        except CopyFailed as exc:
+            why = str(exc)
+        else:
+            made.copy, made.base = (copied, current), len(made.at)
+            return f"{where}, a schema-only copy of the target (pg_dump)"
+    return f"{made.how}: no schema copy ({why})"
 
 
 def replay(work: Work, connection: Connection, applied: list[Revision], scratch: Scratch) -> None:

@@ -32,8 +32,8 @@ def repeated_alter(s: Traced, ctx: Context) -> list[Hint]:
         Hint(
             "alter-table-repeated",
             "eugene W12",
-            f"goes over {ctx.size(table)} again: {len(earlier)} earlier ALTER TABLE in this "
-            "revision already did, each under its lock",
+            f"goes over {ctx.size(table)} again: {len(earlier)} earlier statement(s) of this "
+            "revision altering it already did, each under its lock",
             'one statement for all of them: op.execute("alter table t alter column a set not '
             'null, alter column b set not null")',
         )

@@ -29,6 +29,7 @@ class Options:
     allow_remote: bool = False
     check_downgrades: bool = True  # prove each pending revision's downgrade too
     calibrate: bool = True  # time O(size) statements again with generated rows
+    copy_schema: bool = False  # clone the target's own schema (pg_dump), not its history
 
 
 def plan(work: Work, options: Options) -> Plan:
@@ -43,7 +44,7 @@ def plan(work: Work, options: Options) -> Plan:
     found = Plan(work.settings.masked_url, current, direction, clone="not needed")
     if chosen:
         applied = applied_revisions(work.graph, current)
-        with clone(work, current, applied, options.allow_remote) as made:
+        with clone(work, current, applied, options.allow_remote, options.copy_schema) as made:
             found.clone = made.how
             found.revisions = _trace(work, made, chosen, options, found)
         touched = sorted({t for r in found.revisions for t in _tables(r)})

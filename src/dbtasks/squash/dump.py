@@ -38,17 +38,22 @@ def pg_dump(
 ) -> str:
     """The schema and rows of `schemas` of the database `endpoint` names, without the
     tables named in `skip` (the version table, the timing history), owners left out."""
-    from dbtasks.stack.binaries import find_binaries
-
-    program = find_binaries(settings.pg_bindir).tool("pg_dump")
     selection = [f"--schema={_pattern(s)}" for s in schemas]
     selection += [f"--exclude-table={_pattern(s)}.{_pattern(t)}" for s in schemas for t in skip]
     options = ["--no-owner", "--inserts", f"--rows-per-insert={ROWS_PER_INSERT}"]
-    result = _dump(program, endpoint, [*options, *selection], require_auth=True)
+    return dump_with(settings, endpoint, [*options, *selection])
+
+
+def dump_with(settings: Settings, endpoint: Endpoint, args: list[str]) -> str:
+    """pg_dump's output with these arguments (DbTasksError with its last line if it fails)."""
+    from dbtasks.stack.binaries import find_binaries
+
+    program = find_binaries(settings.pg_bindir).tool("pg_dump")
+    result = _dump(program, endpoint, args, require_auth=True)
     if result.returncode != 0 and _UNSUPPORTED in result.stderr:
-        # This pg_dump's libpq (15 and older) cannot insist on SCRAM; the scratch
-        # database is on the server dbtasks just authenticated to with it.
-        result = _dump(program, endpoint, [*options, *selection], require_auth=False)
+        # This pg_dump's libpq (15 and older) cannot insist on SCRAM; the server is one
+        # dbtasks just authenticated to with it.
+        result = _dump(program, endpoint, args, require_auth=False)
     if result.returncode != 0:
         raise DbTasksError(f"pg_dump failed: {last_line(result.stderr)}")
     return result.stdout

@@ -30,6 +30,8 @@ HELP = {
     "this machine (never production or hosted Supabase); otherwise a local throwaway "
     "cluster is used",
     "no_downgrade_check": "do not run each pending revision's downgrade on the clone",
+    "copy_schema": "build the clone from the target's own schema (pg_dump --schema-only: "
+    "brief ACCESS SHARE locks, given up after 1 s) instead of replaying its history",
 }
 
 
@@ -44,6 +46,7 @@ def plan(
     markdown: bool = False,
     allow_remote: bool = False,
     no_downgrade_check: bool = False,
+    copy_schema: bool = False,
 ) -> None:
     """Trace pending revisions on a scratch clone: locks, rewrites, sizes, risks, safe ways."""
     from dbtasks.errors import CheckFailed, ConfigError
@@ -62,6 +65,7 @@ def plan(
             live=live,
             allow_remote=allow_remote,
             check_downgrades=not no_downgrade_check,
+            copy_schema=copy_schema,
         )
         found = read(lambda work: make_plan(work, options), run.settings, run.console)
         _render.plan(run.console, found, markdown)

@@ -346,3 +346,31 @@ def test_squash_prune_all_waits_for_every_member(fleet: Fleet) -> None:
     assert pruned.returncode == 0, pruned.stderr
     assert "6 database(s) past the squash point" in pruned.stdout
     assert "pruned 2 replaced revision files" in pruned.stdout
+
+
+def test_a_thousand_tenant_schemas_read_together_and_only_the_behind_run(fleet: Fleet) -> None:
+    """1,000 schemas on one cluster (made at head by SQL, not by 1,000 upgrades): the
+    matrix has a row for each, and an upgrade opens only the three left behind."""
+    many = [f"m{i:04d}" for i in range(1000)]
+    behind = {"m0007", "m0500", "m0999"}
+    (fleet.root / "many.txt").write_text("\n".join(many))
+    with (fleet.root / "pyproject.toml").open("a") as out:
+        out.write('\n[tool.dbtasks.targets.many]\nurl_env = "FLEET_ALPHA_URL"\n')
+        out.write('tenancy = "schema"\nmembers_file = "many.txt"\n')
+    made = [
+        f"CREATE SCHEMA {s}; CREATE TABLE {s}.alembic_version (version_num varchar(32) "
+        f"PRIMARY KEY); INSERT INTO {s}.alembic_version VALUES "
+        f"('{'r002' if s in behind else HEAD}')"
+        for s in many
+    ]
+    fleet.query("alpha", ";".join(made))
+    shown = fleet.project.process("db.status", "--target", "many", "--json")
+    assert shown.returncode == 0, shown.stderr
+    rows = json.loads(shown.stdout)
+    assert len(rows) == 1000
+    assert {r["member"].split("/")[1] for r in rows if r["pending"]} == behind
+    done = fleet.project.process("db.upgrade", "--target", "many", "--parallel", "2")
+    assert done.returncode == 0, done.stderr
+    assert "1000 member(s): 3 to upgrade, 997 at head" in done.stdout
+    assert all(fleet.versions("alpha", s) == [HEAD] for s in behind)
+    assert fleet.query("alpha", "SELECT count(*) FROM m0500.t003") == [(0,)]

@@ -374,3 +374,39 @@ def test_a_thousand_tenant_schemas_read_together_and_only_the_behind_run(fleet: 
     assert "1000 member(s): 3 to upgrade, 997 at head" in done.stdout
     assert all(fleet.versions("alpha", s) == [HEAD] for s in behind)
     assert fleet.query("alpha", "SELECT count(*) FROM m0500.t003") == [(0,)]
+
+
+def test_a_target_with_a_history_of_its_own(fleet: Fleet) -> None:
+    """`alembic_config`: the target's own ini file, script folder and revisions."""
+    import shutil
+
+    other = fleet.root / "billing"
+    (other / "versions").mkdir(parents=True)
+    for name in ("env.py", "script.py.mako"):
+        shutil.copy(fleet.root / "alembic" / name, other / name)
+    ini = (fleet.root / "alembic.ini").read_text().replace("%(here)s/alembic", "%(here)s/billing")
+    (fleet.root / "billing.ini").write_text(ini)
+    for i, rev in enumerate(("b001", "b002"), start=1):
+        text = revision_text(
+            rev, "b001" if i == 2 else None, f'op.execute("CREATE TABLE bill{i} ()")'
+        )
+        (other / "versions" / f"{i:03d}_{rev}.py").write_text(text)
+    with (fleet.root / "pyproject.toml").open("a") as out:
+        out.write('\n[tool.dbtasks.targets.billing]\nurl_env = "FLEET_BETA_URL"\n')
+        out.write('alembic_config = "billing.ini"\nschema = "billing"\n')
+    shown = fleet.project.process("db.status", "--target", "alpha,billing", "--json")
+    assert shown.returncode == 0, shown.stderr
+    rows = {row["member"]: row for row in json.loads(shown.stdout)}
+    assert rows["alpha"]["heads"] == [HEAD] and rows["billing"]["heads"] == ["b002"]
+    assert rows["billing"]["pending"] == 2
+    done = fleet.project.process("db.upgrade", "--target", "alpha,billing")
+    assert done.returncode == 0, done.stderr
+    assert fleet.versions("alpha") == [HEAD] and fleet.versions("beta", "billing") == ["b002"]
+    assert fleet.query("beta", "SELECT to_regclass('billing.bill2')::text") == [("billing.bill2",)]
+    (fleet.root / "pyproject.toml").write_text(
+        (fleet.root / "pyproject.toml").read_text().replace("billing.ini", "nowhere.ini")
+    )
+    missing = fleet.project.process("db.status", "--target", "billing")
+    assert (
+        missing.returncode == ExitCode.BAD_INPUT and "nowhere.ini is not a file" in missing.stderr
+    )

@@ -12,7 +12,7 @@ thousand tenants costs what their status costs.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -82,8 +82,16 @@ def members(settings: Settings, chosen: Selection, reading: bool) -> list[Member
     return expand(picked, settings, os.environ)
 
 
+def histories(found: Sequence[Member], console: Console) -> Callable[[Member], Graph]:
+    """Each member's revision graph: the project's, or its target's own history's, each
+    read once (before the matrix's threads start)."""
+    graphs = {m.settings.alembic_config: m.settings for m in found}
+    read = {config: graph_of(settings, console) for config, settings in graphs.items()}
+    return lambda member: read[member.settings.alembic_config]
+
+
 def graph_of(settings: Settings, console: Console) -> Graph:
-    """The project's revision graph (from the cache when no file changed)."""
+    """A history's revision graph (from the cache when no file changed)."""
     from dbtasks import guard
     from dbtasks.guard import Intent
     from dbtasks.stack import get_stack
@@ -100,7 +108,7 @@ def status(settings: Settings, console: Console, chosen: Selection, connections:
 
     found = members(settings, chosen, reading=True)
     console.secrets += [m.settings.endpoint.password for m in found]
-    return read_matrix(found, graph_of(settings, console), connections)
+    return read_matrix(found, histories(found, console), connections)
 
 
 @dataclass
@@ -154,7 +162,7 @@ def upgrade(
     made = _created(found, console, revision) if create_missing else set()
     # What was just made at head is not read again.
     pending = [m for m in found if m.name not in made]
-    jobs = _jobs(pending, status_rows(pending, settings, console, limits.parallel), revision)
+    jobs = _jobs(pending, status_rows(pending, console, limits.parallel), revision)
     if resume:
         book.finished = None  # the earlier run's committed members stay in its ledger
     else:
@@ -184,13 +192,11 @@ def _created(found: Sequence[Member], console: Console, revision: str) -> set[st
     return set(create_missing(found, console))
 
 
-def status_rows(
-    found: Sequence[Member], settings: Settings, console: Console, connections: int
-) -> list[Row]:
+def status_rows(found: Sequence[Member], console: Console, connections: int) -> list[Row]:
     """The matrix a change starts from; a member that does not answer stops it first."""
     from dbtasks.fleet.matrix import read_matrix
 
-    rows = read_matrix(found, graph_of(settings, console), connections)
+    rows = read_matrix(found, histories(found, console), connections)
     unreachable = [r for r in rows if r.error is not None]
     if unreachable:
         first = unreachable[0]

@@ -10,7 +10,7 @@ pool of connections, read-only sessions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -76,9 +76,11 @@ class Row:
         }
 
 
-def read_matrix(members: Sequence[Member], graph: Graph, connections: int) -> list[Row]:
+def read_matrix(
+    members: Sequence[Member], graph: Callable[[Member], Graph], connections: int
+) -> list[Row]:
     """Every member's row, in the members' order, reading at most `connections`
-    databases at once."""
+    databases at once; `graph` gives a member's history (one for all, or its own)."""
     from concurrent.futures import ThreadPoolExecutor
 
     by_database: dict[tuple[str, int, str], list[Member]] = defaultdict(list)
@@ -94,10 +96,10 @@ def read_matrix(members: Sequence[Member], graph: Graph, connections: int) -> li
     return ordered
 
 
-def _read_database(members: list[Member], graph: Graph) -> list[Row]:
+def _read_database(members: list[Member], graph: Callable[[Member], Graph]) -> list[Row]:
     from dbtasks import pg
 
-    rows = [_row(member, graph.heads) for member in members]
+    rows = [_row(member, graph(member).heads) for member in members]
     try:
         conn = pg.connect(members[0].settings.endpoint, application="dbtasks fleet")
     except Exception as exc:  # one database that does not answer is one row, not the run
@@ -116,7 +118,7 @@ def _read_database(members: list[Member], graph: Graph) -> list[Row]:
     finally:
         conn.close()
     for member, row in zip(members, rows, strict=True):
-        _place(row, graph, versions.get(_version_schema(member), ()))
+        _place(row, graph(member), versions.get(_version_schema(member), ()))
         row.last_applied = applied.get(member.settings.schema)
         row.shape = shapes.get(member.settings.schema)
     return rows

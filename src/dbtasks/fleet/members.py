@@ -84,15 +84,32 @@ def member_settings(
 
     schema = tenant_schema or target.schema or base.schema
     check_schema(schema, f"the schema of target {target.name}")
+    config = base.alembic_config
+    if target.alembic_config:
+        config = _own_history(base.project_root, target)
     return replace(
         base,
         endpoint=endpoint,
+        alembic_config=config,
         schema=schema,
         # A tenant's history lives in its own schema, whatever DB_VERSION_SCHEMA says.
         version_schema=None if tenant_schema else base.version_schema,
         environment=target.role.value,
         backend="external",
     )
+
+
+def _own_history(root: Path, target: Target) -> Path:
+    """The target's ini file, which must exist and lie inside the project."""
+    assert target.alembic_config is not None
+    path = (root / target.alembic_config).resolve()
+    if not path.is_file() or not path.is_relative_to(root.resolve()):
+        raise ConfigError(
+            f"target {target.name}: alembic_config {target.alembic_config} is not a file "
+            "in the project",
+            "give the path of its alembic.ini, relative to the project root",
+        )
+    return path
 
 
 def endpoint_of(target: Target, environ: Mapping[str, str]) -> Endpoint:

@@ -46,6 +46,7 @@ KEYS = (
     "control_url_env",
     "members_file",
     "url_template",
+    "alembic_config",
 )
 E = TypeVar("E", bound=StrEnum)
 _HINT = "see docs/fleet.md for the target keys"
@@ -67,6 +68,7 @@ class Target:
     control_url_env: str | None = None
     members_file: str | None = None
     url_template: str | None = None
+    alembic_config: str | None = None  # its own history: an ini file, from the project root
 
     @property
     def explicit_only(self) -> bool:

@@ -65,7 +65,13 @@ class Locations:
 
 
 def cache_path(settings: Settings) -> Path:
-    return settings.project_root / ".dbtasks" / "cache" / "graph.json"
+    """One cache per history: a fleet target with an ini file of its own has its own."""
+    folder = settings.project_root / ".dbtasks" / "cache"
+    config = settings.alembic_config
+    if config.name == "alembic.ini" and config.parent == settings.project_root:
+        return folder / "graph.json"
+    key = hashlib.sha256(str(config).encode()).hexdigest()[:12]
+    return folder / f"graph-{key}.json"
 
 
 def _ini_digest(settings: Settings) -> str:

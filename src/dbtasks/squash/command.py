@@ -190,11 +190,18 @@ def _database(settings: Settings, name: str) -> Standing:
 
 
 def _fleet_standing(settings: Settings, console: Console) -> list[Standing]:
-    """Where every member of the fleet stands (production included: this only reads); a
-    member that does not answer refuses the prune, it may be behind."""
-    from dbtasks.fleet.commands import Selection, status
+    """Where every member of the fleet that shares this history stands (production
+    included: this only reads); a member that does not answer refuses the prune."""
+    from dbtasks.fleet.commands import Selection, histories, members
+    from dbtasks.fleet.matrix import read_matrix
 
-    rows = status(settings, console, Selection(every=True), 8)
+    found = [
+        m
+        for m in members(settings, Selection(every=True), reading=True)
+        if m.settings.alembic_config == settings.alembic_config  # a history of its own: not ours
+    ]
+    console.secrets += [m.settings.endpoint.password for m in found]
+    rows = read_matrix(found, histories(found, console), 8)
     for row in rows:
         if row.error is not None:
             raise Refused(

@@ -60,13 +60,15 @@ TaskBody = Callable[..., None]
 def task(**kwargs: Any) -> Callable[[TaskBody], TaskBody]:
     """Invoke's `@task(...)`, which also names the running task (`db.upgrade`) for the
     log: the namespace comes from the module's NAMESPACE. No flag is given `-h`, so that
-    `inv db.upgrade -h` stays a request for help, as in every other command line."""
+    `inv db.upgrade -h` stays a request for help, as in every other command line, nor a
+    dash for its short form."""
     from invoke.tasks import Task
     from invoke.tasks import task as invoke_task
 
     class NoShortH(Task):  # type: ignore[type-arg]
         def arg_opts(self, name: str, default: str, taken_names: set[str]) -> dict[str, Any]:
-            opts: dict[str, Any] = super().arg_opts(name, default, {*taken_names, "h"})
+            # "-": Invoke would take the dash of `create-missing` as a short flag ("--").
+            opts: dict[str, Any] = super().arg_opts(name, default, {*taken_names, "h", "-"})
             return opts
 
     def wrap(body: TaskBody) -> TaskBody:

@@ -83,11 +83,12 @@ class Work:
     @cached_property
     def version(self) -> VersionTable:
         """Where the database keeps its history (found once per command)."""
-        from dbtasks.adapter.workspace import VERSION_KEY
         from dbtasks.migrations.version_table import locate
 
         found = locate(self.cur, self.settings)
         if "ws" in self.__dict__:  # revisions run with the table found, not the configured
+            from dbtasks.adapter.workspace import VERSION_KEY  # Alembic: only once it is open
+
             self.ws.config.attributes[VERSION_KEY] = found
         return found
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from dbtasks import log
 from dbtasks.guard import Intent
-from dbtasks.migrations import journal, status
+from dbtasks.migrations import status
 from dbtasks.workflow import Flow, Work
 
 if TYPE_CHECKING:
@@ -139,6 +139,7 @@ def run(work: Work, plan: Move, held: Held | None, upgrade: bool) -> None:
     """Run the plan with progress; each revision checks the lock and records its time."""
     from dbtasks import pg
     from dbtasks.adapter.run import MigrationFailed, migrate
+    from dbtasks.migrations import journal
     from dbtasks.migrations.checksums import Checksums
 
     settings, console = work.settings, work.console
@@ -187,6 +188,8 @@ def _row(step: Step, checksum: str | None) -> dict[str, object]:
     """The revision's row, written in the revision's own transaction (on the driver's
     cursor of that transaction: SQLAlchemy's statement machinery would add a millisecond
     per revision)."""
+    from dbtasks.migrations import journal
+
     started = datetime.now(UTC) - timedelta(seconds=step.seconds)
     outcome = "applied" if step.upgrade else "undone"
     return journal.row(step.revision.id, step.upgrade, started, step.seconds, outcome, checksum)
@@ -205,6 +208,8 @@ def _log_step(step: Step) -> None:
 
 
 def _record_failure(work: Work, exc: Exception, upgrade: bool, sums: Checksums) -> None:
+    from dbtasks.migrations import journal
+
     revision = getattr(exc, "revision", None)
     if revision is None:
         return

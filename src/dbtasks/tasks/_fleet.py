@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 def selection(every: bool, target: str, group: str, shard: str) -> Selection | None:
     """The fleet a command was asked to run on, or None for the configured database."""
+    if not (every or target or group or shard):
+        return None  # the everyday case: no fleet modules to import
     from dbtasks.errors import ConfigError
     from dbtasks.fleet.commands import Selection, parse_names
 

@@ -110,7 +110,6 @@ def upgrade(
 ) -> None:
     """Apply pending migrations under a lock, with progress (to a fleet, in parallel)."""
     from dbtasks.flows.migrate import Upgrade
-    from dbtasks.reads.sql import offline_sql
     from dbtasks.tasks import _fleet
     from dbtasks.workflow import execute, read
 
@@ -121,6 +120,8 @@ def upgrade(
             _fleet.upgrade(run, fleet, revision, limits, (yes, resume, create_missing))
             return
         if sql:
+            from dbtasks.reads.sql import offline_sql
+
             read(lambda work: offline_sql(work, revision), run.settings, run.console)
             return
         if plan:

@@ -183,6 +183,19 @@ def test_a_statement_inside_a_block_moves_with_the_whole_block_or_not_at_all(
     assert moved(found) == [12] and found.removals[0].last == 13
 
 
+def test_a_statement_from_no_line_of_upgrade_stays_and_holds_back_what_precedes_it(
+    tmp_path: Path,
+) -> None:
+    helper = traced("ALTER TABLE t ALTER COLUMN n TYPE bigint", [Fact("type", T, "n")], ("x",))
+    found = planned(tmp_path, [traced(*INDEX, ("index-not-concurrent",), 6), helper], [])
+    assert found.moved == []
+    assert found.kept == [
+        "versions/r1.py [x]: not at the top level of upgrade()",
+        'versions/r1.py line 6 (upgrade()): op.create_index("ix_t_n", "t", ["n"]) '
+        "[index-not-concurrent]: versions/r1.py [x] works on app.t after it",
+    ]
+
+
 def test_an_untraced_downgrade_is_a_note(tmp_path: Path) -> None:
     found = planned(tmp_path, [traced(*INDEX, ("index-not-concurrent",), 6)], None)
     assert moved(found) == [6]

@@ -84,14 +84,15 @@ def propose(plan: Plan, paths: dict[str, str]) -> Proposal:
         return Proposal(blocked=why)
     sources = Sources(paths)
     units, loose = _units(plan, sources)
-    found = Proposal(kept=loose)
+    found = Proposal(kept=[f"{_where(r, s)}: not at the top level of upgrade()" for r, s in loose])
+    sent = _in_order(plan, units, loose)
     candidates = [u for u in units if any(f and f.answers(s) for _, s, f in u.statements)]
     for unit in candidates:
         if any(form is None for _, _, form in unit.statements):
             unit.why_not = "a statement it sends has no safe form that can be written for it"
     moving = [u for u in candidates if u.why_not is None]
     while True:
-        stopped = [u for u in moving if _stopped(u, moving, units, sources, found.notes)]
+        stopped = [u for u in moving if _stopped(u, moving, sent, sources, found.notes)]
         if not stopped:
             break
         moving = [u for u in moving if u not in stopped]
@@ -128,37 +129,46 @@ class Sources:
         return self._read[path]
 
 
-def _units(plan: Plan, sources: Sources) -> tuple[list[Unit], list[str]]:
-    """Every statement of the plan in its unit; those with hints and no unit, described."""
+def _units(plan: Plan, sources: Sources) -> tuple[list[Unit], list[tuple[RevisionPlan, Traced]]]:
+    """Every statement of the plan in its unit, but those not sent from the top level of
+    upgrade() (loose)."""
     units: dict[tuple[str, int], Unit] = {}
-    loose: list[str] = []
+    loose: list[tuple[RevisionPlan, Traced]] = []
     order = 0
     for revision in plan.revisions:
         for s in revision.statements:
             order += 1
             lines = sources.lines(revision, "upgrade", s.line)
             if lines is None:
-                if s.hints:
-                    loose.append(_described(revision, s, "not at the top level of upgrade()"))
+                loose += [(revision, s)] if s.hints else []
                 continue
-            key = (revision.id, lines.first)
-            unit = units.setdefault(key, Unit(revision, lines, []))
+            unit = units.setdefault((revision.id, lines.first), Unit(revision, lines, []))
             unit.statements.append((order, s, safe_form(s)))
     return list(units.values()), loose
 
 
+def _in_order(
+    plan: Plan, units: list[Unit], loose: list[tuple[RevisionPlan, Traced]]
+) -> list[tuple[int, Traced, str]]:
+    """Every statement of the plan: (its order, it, where it came from)."""
+    where = {id(s): u.lines.describe() for u in units for _, s, _ in u.statements}
+    where |= {id(s): _where(r, s) for r, s in loose}
+    every = [(r, s) for r in plan.revisions for s in r.statements]
+    return [(i, s, where.get(id(s), r.file)) for i, (r, s) in enumerate(every, 1)]
+
+
 def _stopped(
-    unit: Unit, moving: list[Unit], units: list[Unit], sources: Sources, notes: list[str]
-) -> bool:
+    unit: Unit, moving: list[Unit], sent: list[tuple[int, Traced, str]], sources: Sources,
+    notes: list[str],
+) -> bool:  # fmt: skip
     """A rule stops the unit (and says why in it)."""
     moved = {order for u in moving for order, _, _ in u.statements}
     last = max(order for order, _, _ in unit.statements)
-    for other in units:
-        for order, s, _ in other.statements:
-            shared = unit.tables & set(s.tables())
-            if order > last and order not in moved and shared:
-                unit.why_not = f"{other.lines.describe()} works on {min(shared)} after it"
-                return True
+    for order, s, where in sent:
+        shared = unit.tables & set(s.tables())
+        if order > last and order not in moved and shared:
+            unit.why_not = f"{where} works on {min(shared)} after it"
+            return True
     return _undo_stops(unit, moving, sources, notes)
 
 
@@ -204,7 +214,6 @@ def _kept(unit: Unit) -> str:
     return f"{unit.lines.describe()} [{', '.join(codes)}]: {why}"
 
 
-def _described(revision: RevisionPlan, s: Traced, why: str) -> str:
-    codes = sorted({h.code for h in s.hints})
-    where = f"line {s.line}" if s.line else "a statement"
-    return f"{revision.file} {where} [{', '.join(codes)}]: {why}"
+def _where(revision: RevisionPlan, s: Traced) -> str:
+    codes = ", ".join(sorted({h.code for h in s.hints}))
+    return f"{revision.file} line {s.line} [{codes}]" if s.line else f"{revision.file} [{codes}]"

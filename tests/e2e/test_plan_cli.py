@@ -265,6 +265,9 @@ def test_the_fixed_history_plans_clean_and_validates(fixable: tuple[ScratchProje
     fix = planned["revisions"][1]
     codes = {h["code"] for s in fix["statements"] for h in s["hints"]}
     assert not codes & {"index-not-concurrent", "validated-constraint", "no-lock-timeout"}, codes
+    validate = next(s for s in fix["statements"] if "VALIDATE" in s["sql"])
+    assert [lock["mode"] for lock in validate["locks"]] == ["ShareUpdateExclusiveLock"]
+    assert fix["risk"] == "low"
     assert fix["downgrade"]["shape"] == "present" and fix["downgrade"]["error"] is None
     assert project.inv("db.upgrade").returncode == 0
     index = project.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_t_n'")

@@ -180,6 +180,16 @@ def test_locks_are_read_per_statement_with_their_mode_and_relation(traced: Plan)
     assert not any(f.kind == "rewrite" for f in index.facts)
 
 
+def test_each_statement_has_the_line_of_upgrade_it_came_from(traced: Plan) -> None:
+    """TEMPLATE's upgrade() opens at line 12: the lock_timeout, then the operation (in the
+    autocommit block's case, on the line inside its `with`)."""
+    timeout, index = revision(traced, "old_e6").statements
+    assert (timeout.line, index.line) == (12, 13)
+    assert [s.line for s in revision(traced, "old_conc").statements] == [12, 14]
+    update = revision(traced, "old_e4").statements[-1]
+    assert "UPDATE" in update.sql and update.line == 14
+
+
 def test_a_concurrent_index_is_reported_outside_a_transaction(traced: Plan) -> None:
     (build,) = revision(traced, "old_conc").statements[-1:]
     assert not build.transactional and "CONCURRENTLY" in build.sql

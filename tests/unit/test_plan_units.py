@@ -46,6 +46,30 @@ def test_which_statements_are_the_revisions(sql: str, ignored: bool, reads: bool
     assert (kind.ignored, kind.reads) == (ignored, reads)
 
 
+@pytest.mark.parametrize(
+    ("sql", "mode"),
+    [
+        ("CREATE INDEX CONCURRENTLY ix ON t (n)", "ShareUpdateExclusiveLock"),
+        ("CREATE INDEX ix ON t (n)", "ShareLock"),
+        ("ALTER TABLE t VALIDATE CONSTRAINT fk_t", "ShareUpdateExclusiveLock"),
+        ("ALTER TABLE t ADD COLUMN m int", "AccessExclusiveLock"),
+        ("SET lock_timeout = '2s'", None),
+    ],
+)
+def test_the_lock_of_a_statement_outside_a_transaction(sql: str, mode: str | None) -> None:
+    assert locks.inferred(classify(sql, "alembic_version").node) == mode
+
+
+def test_a_setting_outside_a_transaction_is_not_a_hint() -> None:
+    from dbtasks.plan.data_rules import outside_transaction
+    from dbtasks.plan.hint_base import Context
+
+    for sql, hinted in (("SET lock_timeout = '2s'", False), ("RESET lock_timeout", False),
+                        ("ALTER TABLE t VALIDATE CONSTRAINT fk_t", True)):  # fmt: skip
+        s = Traced(sql, 0.0, transactional=False, lock_timeout="0", statement_timeout="0")
+        assert bool(outside_transaction(s, Context({}, [s]))) is hinted, sql
+
+
 def test_lock_modes_say_what_they_block() -> None:
     assert locks.blocks("AccessExclusiveLock") == "reads+writes"
     assert locks.blocks("ShareLock") == "writes"

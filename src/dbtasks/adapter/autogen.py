@@ -143,12 +143,18 @@ def _same_type(added: Any, dropped: Any) -> bool:
 
 
 def empty_revision(
-    ws: Workspace, message: str, files: FileGrant, template: Path | None = None
+    ws: Workspace,
+    message: str,
+    files: FileGrant,
+    template: Path | None = None,
+    values: dict[str, Any] | None = None,
 ) -> NewRevision:
+    """A new revision after the head, from `template` (rendered with `values` besides
+    Alembic's own) or the project's script.py.mako."""
     from alembic import command
 
     files_allowed(ws, files)
-    with _quiet(), resolving(ws.files), _no_broken_file(ws, files), rendering(template):
+    with _quiet(), resolving(ws.files), _no_broken_file(ws, files), rendering(template, values):
         script = command.revision(ws.config, message=as_template_text(message))
     if not script or isinstance(script, list):
         raise DbTasksError("Alembic wrote no revision file")
@@ -170,10 +176,11 @@ def merge(ws: Workspace, message: str, files: FileGrant) -> NewRevision:
 
 
 @contextlib.contextmanager
-def rendering(template: Path | None) -> Iterator[None]:
+def rendering(template: Path | None, values: dict[str, Any] | None = None) -> Iterator[None]:
     """Alembic renders the script folder's `script.py.mako` for every new revision, with
-    no option to name another: while the block runs, `template` is rendered in its place
-    (the command builds its own ScriptDirectory, so the class is what is patched)."""
+    no option to name another: while the block runs, `template` is rendered in its place,
+    with `values` besides Alembic's own (the command builds its own ScriptDirectory, so
+    the class is what is patched)."""
     if template is None:
         yield
         return
@@ -182,8 +189,10 @@ def rendering(template: Path | None) -> Iterator[None]:
     original = ScriptDirectory._generate_template
 
     def generate(self: Any, src: Path, dest: Path, **kw: Any) -> None:
-        chosen = template if Path(src).name == "script.py.mako" else src
-        original(self, chosen, dest, **kw)
+        if Path(src).name == "script.py.mako":
+            original(self, template, dest, **{**kw, **(values or {})})
+        else:
+            original(self, src, dest, **kw)
 
     ScriptDirectory._generate_template = generate  # type: ignore[method-assign]
     try:

@@ -57,7 +57,10 @@ def backfill(s: Traced, ctx: Context) -> list[Hint]:
 
 
 def outside_transaction(s: Traced, ctx: Context) -> list[Hint]:
-    if s.transactional:
+    from dbtasks.plan.statements import classify
+
+    # A SET or RESET (a lock_timeout around a VALIDATE) leaves nothing in the database.
+    if s.transactional or classify(s.sql, "").sets:
         return []
     what = ", ".join(f"{f.kind} {f.detail}".strip() for f in s.facts) or "see the statement"
     return [

@@ -109,7 +109,7 @@ def run_checked(
     transaction, which `probe.counted` then rolls back. (error, losses)."""
     from dbtasks.adapter.run import MigrationFailed, migrate
 
-    tracer.start()
+    tracer.start(revision.path)
     tracer.on_first = probe.first
     try:
         with tracer.listening():

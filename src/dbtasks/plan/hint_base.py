@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from dbtasks.plan import locks as modes
 from dbtasks.plan.model import Fact, Hint, Size, Traced
 
+LOCK_TIMEOUT = "2s"  # a metadata change needs less; the queue behind a wait stays short
 TIMEOUT = (
-    "op.execute(\"set local lock_timeout = '2s'\") first in upgrade(), and retry the deploy "
-    "if it times out"
+    f"op.execute(\"set local lock_timeout = '{LOCK_TIMEOUT}'\") first in upgrade(), and retry "
+    "the deploy if it times out"
 )
 CONCURRENT_INDEX = (
     "with op.get_context().autocommit_block(): op.create_index(..., postgresql_concurrently=True)"

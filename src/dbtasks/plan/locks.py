@@ -80,8 +80,18 @@ def inferred(node: Any) -> str | None:
         full = any(getattr(o, "defname", "") == "full" for o in node.options or ())
         return ACCESS_EXCLUSIVE if full else "ShareUpdateExclusiveLock"
     if isinstance(node, ast.AlterTableStmt):
-        return ACCESS_EXCLUSIVE
+        return "ShareUpdateExclusiveLock" if _validates_only(node) else ACCESS_EXCLUSIVE
     return None
+
+
+def _validates_only(node: Any) -> bool:
+    """ALTER TABLE ... VALIDATE CONSTRAINT: a scan under SHARE UPDATE EXCLUSIVE, which
+    blocks no reads or writes (the referenced table of a foreign key gets ROW SHARE)."""
+    from pglast import enums
+
+    cmds = node.cmds or ()
+    validate = enums.AlterTableType.AT_ValidateConstraint
+    return bool(cmds) and all(cmd.subtype == validate for cmd in cmds)
 
 
 def concurrently(node: Any) -> bool:

@@ -61,6 +61,7 @@ class Traced:
     facts: list[Fact] = field(default_factory=list)
     after_exclusive: str | None = None  # a table held ACCESS EXCLUSIVE since an earlier statement
     reads: bool = False  # a revision's own SELECT (op.get_bind())
+    line: int | None = None  # where it came from in the revision file (upgrade() or downgrade())
     hints: list[Hint] = field(default_factory=list)
     risk: Risk = Risk.NONE
     predicted: float | None = None  # seconds on the target, for O(size) work

@@ -243,7 +243,8 @@ def _constraints(
         was = before.cons.get(oid)
         table = after.name(con.table)
         if was is None:
-            flags = ("not valid",) if not con.validated else ()
+            flags: tuple[str, ...] = ("not valid",) if not con.validated else ()
+            flags += _partitioned(after, con.table)
             found.append(
                 Fact("constraint", table, f"{con.name} {con.definition}", (con.type, *flags))
             )
@@ -252,12 +253,20 @@ def _constraints(
     return found
 
 
+def _partitioned(state: State, table: int) -> tuple[str, ...]:
+    """A partitioned table's flag: an index on one cannot be built CONCURRENTLY, nor a
+    foreign key on one added NOT VALID."""
+    rel = state.rels.get(table)
+    return ("partitioned",) if rel is not None and rel.kind == "p" else ()
+
+
 def _indexes(before: State, after: State, old: set[int]) -> list[Fact]:
     found = []
     for oid, index in after.idx.items():
         if index.table in old and oid not in before.idx:
             flags: tuple[str, ...] = ("unique",) if index.unique else ()
             flags += ("invalid",) if not index.valid else ()
+            flags += _partitioned(after, index.table)
             found.append(Fact("index", after.name(index.table), after.name(oid), flags))
     return found
 

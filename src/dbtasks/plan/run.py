@@ -114,7 +114,7 @@ def _upgrade(
     from dbtasks.adapter.run import MigrationFailed, migrate
     from dbtasks.plan import downgrade, hints
 
-    tracer.start()
+    tracer.start(revision.path)
     try:
         with tracer.listening():
             migrate(

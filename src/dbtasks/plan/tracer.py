@@ -9,14 +9,18 @@ constraint or index, a column made NOT NULL or retyped is a change to an old obj
 Locks are held to the end of the revision's transaction, so they are exactly what the
 target will hold while the rest of the revision runs. A statement that ran outside a
 transaction (an `autocommit_block()`) released its locks before they could be seen: its
-lock is read from its parse tree instead.
+lock is read from its parse tree instead. Each statement also records the line of the
+revision file it came from: the line `upgrade()` (or `downgrade()`) was at when it was sent.
 """
 
 from __future__ import annotations
 
+import inspect
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from dbtasks.migrations.journal import TABLE as JOURNAL
@@ -43,13 +47,16 @@ class Tracer:
         self.on_first: FirstHook | None = None
         self.start()
 
-    def start(self) -> None:
-        """Forget the last revision: the next statement starts a new one."""
+    def start(self, path: str | None = None) -> None:
+        """Forget the last revision: the next statement starts a new one, of the revision
+        file at `path` (whose lines the statements record)."""
+        self.path = os.path.realpath(path) if path else None
         self.statements: list[Traced] = []
         self.before: State | None = None  # the catalog before the revision's first statement
         self.last: State | None = None  # after its latest statement
         self._started = 0.0
         self._sql = ""
+        self._line: int | None = None
 
     @property
     def old(self) -> set[int]:
@@ -75,6 +82,7 @@ class Tracer:
             self.before = self.last = _observe(cursor.connection)
             if self.on_first is not None and not cursor.connection.autocommit:
                 self.on_first(cursor.connection, self.before)
+        self._line = _line_in(self.path)
         self._started = time.perf_counter()
 
     def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
@@ -93,6 +101,7 @@ class Tracer:
             facts=facts(self.last, now, self.old),
             reads=kind.reads,
             after_exclusive=_exclusive(self.last, self.old),
+            line=self._line,
         )
         traced.locks = self._locks(self.last, now, kind.node, traced)
         self.statements.append(traced)
@@ -121,6 +130,27 @@ class Tracer:
         if self.before is None or self.last is None:
             return []
         return [r.qualified for oid, r in self.last.tables().items() if oid not in self.before.rels]
+
+
+def _line_in(path: str | None) -> int | None:
+    """The line the revision file's outermost frame is at (its `upgrade()` or `downgrade()`,
+    not a helper it calls). Frames are matched by their module's `__file__`: the code of a
+    revision file may be cached from a copy of it elsewhere."""
+    if path is None:
+        return None
+    line = None
+    frame = inspect.currentframe()
+    while frame is not None:
+        name = frame.f_globals.get("__file__")
+        if isinstance(name, str) and _real(name) == path:
+            line = frame.f_lineno
+        frame = frame.f_back
+    return line
+
+
+@lru_cache(maxsize=1024)
+def _real(path: str) -> str:
+    return os.path.realpath(path)
 
 
 def _observe(raw: Any) -> State:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from dbtasks.migrations.graph import Revision
     from dbtasks.migrations.journal import Entry
     from dbtasks.migrations.status import MigrationStatus
+    from dbtasks.plan.fix_revision import Fixed
     from dbtasks.plan.model import Plan, RevisionPlan
     from dbtasks.reads.adopt import Adoption
     from dbtasks.reads.history import Described, HistoryRow
@@ -212,6 +213,30 @@ def plan(console: Console, found: Plan, markdown: bool = False) -> None:
     for session in found.live or []:
         console.line(f"open transaction: {_session(session)}")
     console.line(report.summary_line(found))
+
+
+def fixed(console: Console, found: Plan, done: Fixed) -> None:
+    """`db.plan --fix`: the revision written, and the lines it replaces (or why none)."""
+    if console.json_mode:
+        console.json({**found.as_dict(), "fix": done.as_dict()})
+        return
+    proposal = done.proposal
+    console.line()
+    if done.path is None:
+        console.line("fix: nothing written")
+    else:
+        console.ok(
+            f"fix: wrote {done.path} (revision {done.revision}, after {done.after}) with the "
+            f"safe forms of {len(proposal.moved)} statement(s); review it, then remove these "
+            "lines from the pending revisions:"
+        )
+        for lines in proposal.removals:
+            console.line(f"  {lines.describe()}")
+    for why in [proposal.blocked or "", *proposal.notes]:
+        if why:
+            console.line(f"  {why}")
+    for kept in proposal.kept:
+        console.line(f"  kept as a hint: {kept}")
 
 
 def _planned_revision(console: Console, found: Plan, revision: RevisionPlan) -> None:

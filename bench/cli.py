@@ -77,6 +77,8 @@ def run(options: Options, console: Console, server: Server | None = None) -> int
     """
     from tests.support import scratch_dir
 
+    if options.only and not plan(options):
+        return _fleet(options)  # nothing but the fleet, which starts its own cluster
     with scratch_dir("bench") as root, ExitStack() as stack:
         if server is None:
             server = stack.enter_context(bench_server(root))
@@ -98,7 +100,17 @@ def run(options: Options, console: Console, server: Server | None = None) -> int
             run_mode(Bench(server, root, mode, proc.base_env(), projects), options, console, save)
     report.render(results, report.slopes(results), console)
     console.line(f"results written to {options.output}")
-    return 1 if any(r.failure for r in results) else 0
+    failed = 1 if any(r.failure for r in results) else 0
+    return max(failed, _fleet(options)) if "fleet" in options.only else failed
+
+
+def _fleet(options: Options) -> int:
+    """The fleet's numbers (`python -m bench.fleet`), at its own scale: a quick run is a
+    tenth of it."""
+    from bench import fleet
+
+    scale = ["--tenants", "100", "--databases", "10", "--pending-tenants", "40"]
+    return fleet.main([*(scale if options.quick else []), "--reps", str(min(options.reps, 3))])
 
 
 def parser() -> argparse.ArgumentParser:

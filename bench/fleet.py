@@ -191,9 +191,10 @@ def run(fleet: Fleet, args: argparse.Namespace) -> None:
     print(f"status, {args.databases} databases: {dbs:.2f} s (budget 5 s)")
     three(fleet, args.reps)
     workers(fleet, args)
-    for count in (1, 10, 50):  # what start-up costs, spread over more tenants
+    # What start-up costs, spread over more tenants: 1, 10 and 50 at the default scale.
+    for count in sorted({1, min(10, args.databases), args.databases}):
         new_databases(fleet, args.reps, count)
-    new_schemas(fleet, args.reps, 10)
+    new_schemas(fleet, args.reps, min(10, args.tenants))
 
 
 def three(fleet: Fleet, reps: int) -> None:

@@ -9,8 +9,10 @@ from bench.project import REPO
 
 CASES = (
     *("startup", "status", "noop", "upgrade", "reset", "plugin", "init", "validate"),
-    *("everyday", "real", "plan", "growth", "squash", "erd"),
+    *("everyday", "real", "plan", "growth", "squash", "erd", "fleet"),
 )
+# Cases that run only when named: the fleet starts a cluster of its own and 1,000 schemas.
+NAMED_ONLY = ("fleet",)
 ERD_TABLES = 1000  # the erd case's N: tables, not revisions
 MODES = ("off", "on")
 RESULTS = REPO / "bench" / "results" / "latest.json"
@@ -43,6 +45,7 @@ class Options:
     modes: tuple[str, ...] = MODES
     only: tuple[str, ...] = ()
     output: Path = RESULTS
+    quick: bool = False
 
 
 def make_options(flags: Flags) -> Options:
@@ -68,6 +71,7 @@ def make_options(flags: Flags) -> Options:
         modes=MODES if flags.bytecode == "both" else (flags.bytecode,),
         warmups=flags.warmups,
         output=Path(flags.output) if flags.output else RESULTS,
+        quick=flags.quick,
     )
 
 
@@ -96,7 +100,7 @@ def plan(options: Options) -> list[tuple[str, int]]:
     those are the main comparisons themselves, not a second measurement. validate runs
     at its own N (100 unless --revisions names one); erd last, at N=1000 tables.
     """
-    wanted = set(options.only or CASES)
+    wanted = set(options.only or CASES) - set(NAMED_ONLY)
     growth = set(options.growth) if "growth" in wanted else set()
     pairs = [("startup", options.revisions)] if "startup" in wanted else []
     for n in sorted(growth | {options.revisions}):
@@ -119,7 +123,8 @@ def plan(options: Options) -> list[tuple[str, int]]:
 HELP = {
     "quick": "a smoke run: N=100, growth at 50/100/200, 3 repetitions",
     "full": "add N=3000 to the growth series (slow: several minutes more per mode)",
-    "only": f"comma-separated cases to run: {', '.join(CASES)} (default: all)",
+    "only": f"comma-separated cases to run: {', '.join(CASES)} (default: all but fleet, "
+    "which runs only when named: python -m bench.fleet)",
     "reps": "timed runs of each side (default 5; 3 with --quick)",
     "revisions": "N, the history size of the main comparisons (default 500; 100 with --quick)",
     "growth": "comma-separated N of the growth series (default 100,500,1000)",

@@ -125,3 +125,14 @@ def test_the_real_case_times_each_history_after_checking_it(tmp_path: Path, serv
     assert result["failure"] is None
     assert {"ckan-dbtasks", "ckan-alembic-1", "prefect-dbtasks-1"} <= set(result["sides"])
     assert len(result["ratios"]) == 6
+
+
+def test_the_fleet_bench_runs_and_checks_at_a_small_scale(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`inv bench --only fleet` (bench/fleet.py), on its own cluster, a tenth of its scale."""
+    small = ["--only", "fleet", "--quick", "--reps", "1"]
+    assert cli.main(small) == 0
+    out = capsys.readouterr().out
+    assert "status, 100 schemas" in out and "3 targets from empty, --parallel 3" in out
+    assert "10 new tenant database(s) at head" in out and "10 new tenant schemas at head" in out

@@ -31,7 +31,7 @@ from dbtasks.console import Console
 from dbtasks.settings import Settings
 from dbtasks.stack.native import NativeStack
 from tests.projects import ScratchProject, make_project, write_chain
-from tests.support import destroy, make_settings, scratch_dir
+from tests.support import destroy, make_settings, scratch_dir, sql
 
 INV = (sys.executable, "-m", "invoke")
 ALEMBIC = (sys.executable, "-m", "alembic")
@@ -80,16 +80,7 @@ class Fleet:
         )
 
     def _sql(self, database: str, statement: str) -> list[tuple[object, ...]]:
-        import psycopg2
-
-        conn = psycopg2.connect(**self.cluster.endpoint.connect_kwargs(database))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-                return list(cur.fetchall()) if cur.description else []
-        finally:
-            conn.close()
+        return sql(self.cluster.endpoint, statement, database)
 
     def inv(self, *args: str) -> float:
         started = time.perf_counter()

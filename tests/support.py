@@ -15,10 +15,26 @@ from dbtasks import guard
 from dbtasks.grants import Grant
 from dbtasks.guard import Intent
 from dbtasks.settings import Settings, load_settings
+from dbtasks.target import Endpoint
 
 # Every URL-special character plus a space: it must work everywhere and show nowhere.
 HOSTILE_PASSWORD = "p%40ss:w/rd#?&+= x"
 REPO = Path(__file__).resolve().parents[1]
+
+
+def sql(endpoint: Endpoint, statement: str, database: str | None = None) -> list[Any]:
+    """Rows of `statement` (none for DDL), committed, on a plain psycopg2 connection: the
+    tests' and the bench's own reads and writes, never through dbtasks."""
+    import psycopg2
+
+    conn = psycopg2.connect(**endpoint.connect_kwargs(database))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+            return list(cur.fetchall()) if cur.description else []
+    finally:
+        conn.close()
 
 
 def free_port() -> int:

@@ -13,21 +13,14 @@ from dbtasks.settings import Settings
 from tests.e2e.test_plan_cli import write
 from tests.integration.test_plan_trace import TABLE, TIMEOUT
 from tests.projects import ScratchProject, make_project
+from tests.support import sql
 
 pytestmark = pytest.mark.e2e
 
 
-def run(project: ScratchProject, sql: str) -> None:
+def run(project: ScratchProject, statement: str) -> None:
     """DDL on the target, by hand (committed)."""
-    import psycopg2
-
-    conn = psycopg2.connect(**project.settings().endpoint.connect_kwargs())
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
+    sql(project.settings().endpoint, statement)
 
 
 @pytest.fixture

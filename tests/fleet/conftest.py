@@ -15,6 +15,7 @@ import pytest
 
 from dbtasks.settings import Settings
 from tests.projects import ScratchProject, make_project, write_chain
+from tests.support import sql
 
 TENANTS = ("acme", "globex", "initech")
 TARGETS = """
@@ -48,16 +49,8 @@ class Fleet:
     def root(self) -> Path:
         return self.project.root
 
-    def query(self, target: str, sql: str) -> list[tuple[object, ...]]:
-        ep = self.project.settings().endpoint
-        conn = psycopg2.connect(**ep.connect_kwargs(self.databases[target]))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                return list(cur.fetchall()) if cur.description else []
-        finally:
-            conn.close()
+    def query(self, target: str, statement: str) -> list[tuple[object, ...]]:
+        return sql(self.project.settings().endpoint, statement, self.databases[target])
 
     def versions(self, target: str, schema: str = "app") -> list[str]:
         found = self.query(target, f"SELECT to_regclass('{schema}.alembic_version')")

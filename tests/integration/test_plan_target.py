@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 
 from dbtasks import pg, snapshot
@@ -25,6 +24,7 @@ from dbtasks.settings import Settings
 from dbtasks.workflow import execute, read
 from tests.integration.test_plan_trace import TABLE, TEMPLATE, TIMEOUT
 from tests.projects import ScratchProject, make_project
+from tests.support import sql as plain_sql
 
 pytestmark = pytest.mark.integration
 
@@ -44,14 +44,7 @@ def upgrade(settings: Settings, target: str = "heads") -> None:
 
 
 def sql(settings: Settings, statement: str, database: str | None = None) -> list[Any]:
-    conn = psycopg2.connect(**settings.endpoint.connect_kwargs(database))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-            return list(cur.fetchall()) if cur.description else []
-    finally:
-        conn.close()
+    return plain_sql(settings.endpoint, statement, database)
 
 
 def entry(found: Plan, rev: str) -> RevisionPlan:

@@ -45,3 +45,33 @@ def test_what_was_skipped_still_loads_when_asked_for() -> None:
     assert driver == "asyncpg"
     assert plugin == "True"
     assert engine_driver == "asyncpg"
+
+
+COLLECTOR = """
+import gc, sys
+{before}
+import dbtasks.adapter
+import alembic.config
+print(gc.isenabled(), gc.get_freeze_count() > 0, gc.get_count()[2])
+"""
+
+
+def _collector(before: str = "") -> list[str]:
+    code = COLLECTOR.format(before=before)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_alembic_loads_without_collections_and_its_objects_are_frozen() -> None:
+    """No full collection ran during the import, the collector is on again after it, and
+    what the import made is out of every later collection's way."""
+    enabled, frozen, _ = _collector()
+    assert (enabled, frozen) == ("True", "True")
+
+
+def test_a_collector_turned_off_by_the_caller_stays_off_and_nothing_is_frozen() -> None:
+    enabled, frozen, _ = _collector("gc.disable()")
+    assert (enabled, frozen) == ("False", "False")

@@ -18,6 +18,25 @@ from bench.history import History, write_history
 
 REPO = Path(__file__).resolve().parents[1]
 ONE_TASK = 'from invoke import task\n\n\n@task\ndef hello(c):\n    """Say hello."""\n'
+# The least a command that runs a revision can cost: Invoke's start with one task, which
+# imports what every revision run needs (Alembic's `op` with its migration context,
+# SQLAlchemy, the psycopg2 dialect), as lean as dbtasks imports them, and runs nothing.
+IMPORTS_TASK = """\
+from invoke import task
+
+
+@task
+def imports(c):
+    \"\"\"Import what running one revision needs; run nothing.\"\"\"
+    from dbtasks.adapter import lean_imports
+
+    lean_imports.install()
+    import alembic.op  # noqa: F401
+    import alembic.runtime.migration  # noqa: F401
+    import sqlalchemy.dialects.postgresql.psycopg2  # noqa: F401
+
+    print("imported")
+"""
 # dbtasks loads DB_METADATA on every run; upgrade and status need no models.
 NO_MODELS = "from sqlalchemy import MetaData\n\nmetadata = MetaData()\n"
 PYPROJECT = f'[tool.dbtasks]\nmetadata = "bench_models:metadata"\nschema = "{SCHEMA}"\n'
@@ -151,8 +170,8 @@ def make_project(root: Path, count: int) -> Project:
     return Project(root, history)
 
 
-def make_one_task_project(root: Path) -> Path:
+def make_one_task_project(root: Path, source: str = ONE_TASK) -> Path:
     """The start-up baseline: a `tasks.py` with a single task and nothing else."""
     root.mkdir(parents=True)
-    (root / "tasks.py").write_text(ONE_TASK, encoding="utf-8")
+    (root / "tasks.py").write_text(source, encoding="utf-8")
     return root

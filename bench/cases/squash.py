@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from bench import proc
 from bench.cases.migrate import OFFLINE_MARK, _from_empty, alembic_args
+from bench.cases.startup import FLOOR_START, start_floor
 from bench.checks import CheckFailed
 from bench.context import Bench, require_count
 from bench.harness import Case, Ratio, Side
@@ -66,6 +67,12 @@ def squash(b: Bench, n: int) -> Case:
     if b.server.psql is not None:
         sides.append(_from_empty(b, project, "squash-floor", "psql -f (squashed SQL)", floor))
         ratios.append(Ratio("after", "squash-floor", 1.25, compare_cpu=False))
+        # The bounds of both targets: no runner of the squashed SQL beats psql running
+        # it (against 0.1x), and no `inv` task starts in less than the start floor
+        # (against the 0.25x of the floor that 1.25x leaves for everything but the SQL).
+        sides.append(start_floor(b))
+        ratios.append(Ratio("squash-floor", "before", None, compare_cpu=False))
+        ratios.append(Ratio(FLOOR_START, "squash-floor", None, compare_cpu=False))
 
     def setup() -> None:
         state["squashed"] = squashed_copy(b, project)

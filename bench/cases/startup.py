@@ -9,9 +9,25 @@ from __future__ import annotations
 from bench import proc
 from bench.context import Bench
 from bench.harness import Case, Ratio, Side
-from bench.project import make_one_task_project
+from bench.project import IMPORTS_TASK, make_one_task_project
 
 DATABASE = "startup"
+FLOOR_START = "floor-start"
+
+
+def start_floor(b: Bench) -> Side:
+    """The least any `inv` task that runs a revision can cost, whatever it does: Invoke's
+    start with a one-task `tasks.py` importing what a revision run needs, running nothing.
+    Beside a target, it says whether the target leaves room for any work at all."""
+    root = b.root / "floor-start"
+    if not root.exists():
+        make_one_task_project(root, IMPORTS_TASK)
+
+    def run() -> None:
+        result = proc.run([*proc.INV, "imports"], root, b.env({}))
+        proc.expect(result, "imported", "inv imports (floor-start)")
+
+    return Side(FLOOR_START, "inv imports (one task: Alembic + SQLAlchemy, nothing run)", run)
 
 
 def startup(b: Bench, n: int) -> Case:

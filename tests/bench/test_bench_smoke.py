@@ -48,6 +48,10 @@ def test_every_case_runs_and_is_checked_end_to_end(tmp_path: Path, server: Serve
     upgrade = next(r for r in results if r["name"] == "upgrade")
     # psql is part of this machine's Postgres install: the floors must have run.
     assert {"floor-1tx", "floor-per-rev"} <= set(upgrade["sides"])
+    # The start floor stands beside the everyday target, for information only.
+    everyday = next(r for r in results if r["name"] == "everyday")
+    bounds = [r for r in everyday["ratios"] if r["ours"] == "floor-start"]
+    assert [r["verdict"] for r in bounds] == ["info", "info"]
     assert data["machine"]["cpu_count"] and data["machine"]["postgres"]
 
 

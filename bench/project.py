@@ -20,9 +20,15 @@ REPO = Path(__file__).resolve().parents[1]
 ONE_TASK = 'from invoke import task\n\n\n@task\ndef hello(c):\n    """Say hello."""\n'
 # The least a command that runs a revision can cost: Invoke's start with one task, which
 # imports what every revision run needs (Alembic's `op` with its migration context,
-# SQLAlchemy, the psycopg2 dialect), as lean as dbtasks imports them, and runs nothing.
+# SQLAlchemy, the psycopg2 dialect), as lean as dbtasks imports them, and runs nothing;
+# it ends, as dbtasks does, without the interpreter's last collections.
 IMPORTS_TASK = """\
+import atexit
+import gc
+
 from invoke import task
+
+atexit.register(gc.freeze)
 
 
 @task

@@ -1,7 +1,8 @@
 """A cold `inv db.init` on a new data directory against the bare steps it replaces.
 
-The bare side is `initdb`, the same server settings dbtasks writes (loopback only, no
-Unix socket, fsync, synchronous_commit and full_page_writes off), `pg_ctl start`,
+The bare side is `initdb`, `pg_ctl start` with the server settings dbtasks starts its own
+with (the same function makes both: loopback only, no Unix socket, fsync and
+full_page_writes off, synchronous_commit on),
 `createdb` and raw `alembic upgrade head`, with the binaries dbtasks picks, run as the
 same unprivileged user, with the same password authentication. dbtasks additionally
 installs its Supabase baseline: that is part of what it costs.
@@ -23,19 +24,11 @@ from bench.harness import Case, Ratio, Side
 from bench.project import Project
 from bench.server import HOST, USER, ours_env, raw_env
 from dbtasks import shell
-from dbtasks.stack.cluster import port_free, server_env
+from dbtasks.stack.cluster import port_free, server_env, server_options
 from dbtasks.stack.native import initdb_flags
 from dbtasks.target import Endpoint
 
 DATABASE = "cold"
-SERVER_CONF = """
-listen_addresses = '127.0.0.1'
-port = {port}
-unix_socket_directories = ''
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-"""
 
 
 @dataclass
@@ -104,9 +97,10 @@ def _bare(b: Bench, project: Project) -> Side:
     def run() -> None:
         _own_directory(cold.data, user)
         server([tool("initdb"), "-D", str(cold.data), *initdb_flags(USER, str(pwfile))])
-        with (cold.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
-            conf.write(SERVER_CONF.format(port=cold.port))
-        server([tool("pg_ctl"), "-D", str(cold.data), "-l", str(cold.data / "log"), "-w", "start"])
+        # The very settings dbtasks starts its server with, from the same function.
+        options = server_options(cold.port)
+        log = str(cold.data / "log")
+        server([tool("pg_ctl"), "-D", str(cold.data), "-l", log, "-o", options, "-w", "start"])
         env = b.env(raw_env(cold.port, DATABASE, b.server.password))
         proc.run(
             [tool("createdb"), "-h", HOST, "-p", str(cold.port), "-U", USER, DATABASE],

@@ -1,4 +1,4 @@
-"""Real Alembic histories from PyPI adopt dbtasks as a team would adopt it (issue 22, item 7).
+"""Real Alembic histories from PyPI adopt dbtasks as a team would adopt it.
 
 Each history (tests/real/histories.py) is built once by raw `alembic upgrade heads` with a
 plain env.py, on a database as any Postgres server makes it, and once by `inv db.upgrade`,

@@ -1,4 +1,4 @@
-"""Real histories squashed (issue 28): each history from PyPI squashed up to its head by
+"""Real histories squashed: each history from PyPI squashed up to its head by
 `inv db.squash`, whose proof must find 0 fingerprint differences; a database built from
 the baseline then equals the one the whole history built."""
 

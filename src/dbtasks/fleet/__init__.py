@@ -1,1 +1,1 @@
-"""Many databases under one history: targets, their selection and sharding (issue 26)."""
+"""Many databases under one history: targets, their selection and sharding."""

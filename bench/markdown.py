@@ -98,9 +98,22 @@ def render(data: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    path = Path(args[0]) if args else RESULTS
-    print(render(json.loads(path.read_text(encoding="utf-8"))), end="")
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.markdown", description="Print a bench results JSON as Markdown."
+    )
+    parser.add_argument(
+        "results", nargs="?", type=Path, default=RESULTS, help=f"(default {RESULTS})"
+    )
+    path = parser.parse_args(argv).results
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        text = render(data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"error: cannot read {path} as bench results: {exc}", file=sys.stderr)
+        return 1
+    print(text, end="")
     return 0
 
 

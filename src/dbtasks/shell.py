@@ -39,24 +39,49 @@ def run(
     gets, plus HOME, USER and LOGNAME of the account it runs as. `extra_env` comes on top
     of either: how a secret reaches a program without appearing on its command line.
     """
-    account = pwd.getpwnam(user) if user is not None and os.geteuid() == 0 else None
-    kwargs: dict[str, object] = {}
-    if account is not None:
-        kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
     try:
         result: Completed = subprocess.run(
             list(args),
-            stdin=subprocess.DEVNULL,
             capture_output=True,
-            text=True,
-            env={**_environment(env, account), **(extra_env or {})},
             check=False,
-            cwd="/",  # the unprivileged user may not be able to enter the caller's directory
-            **kwargs,  # type: ignore[call-overload]
+            **_spawn(user, env, extra_env),  # type: ignore[call-overload]
         )
         return result
     except FileNotFoundError:
         raise ProgramNotFound(args[0]) from None
+
+
+def start(
+    args: Sequence[str], *, user: str | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start `args` as `run` runs them, without waiting for the end: for a program whose
+    work is done, for the caller, before the program itself is (see `cluster.started`)."""
+    try:
+        process: subprocess.Popen[str] = subprocess.Popen(
+            list(args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **_spawn(user, env, None),  # type: ignore[call-overload]
+        )
+        return process
+    except FileNotFoundError:
+        raise ProgramNotFound(args[0]) from None
+
+
+def _spawn(
+    user: str | None, env: Mapping[str, str] | None, extra_env: Mapping[str, str] | None
+) -> dict[str, object]:
+    """What every program gets: no stdin, text output, its environment and account."""
+    account = pwd.getpwnam(user) if user is not None and os.geteuid() == 0 else None
+    kwargs: dict[str, object] = {
+        "stdin": subprocess.DEVNULL,
+        "text": True,
+        "env": {**_environment(env, account), **(extra_env or {})},
+        "cwd": "/",  # the unprivileged user may not be able to enter the caller's directory
+    }
+    if account is not None:
+        kwargs.update(user=account.pw_uid, group=account.pw_gid, extra_groups=[])
+    return kwargs
 
 
 def _environment(

@@ -109,6 +109,30 @@ def test_port_taken_names_port_and_setting(scratch: Path) -> None:
     assert "DB_PORT" in info.value.render()
 
 
+def test_a_server_that_cannot_start_says_why(scratch: Path) -> None:
+    """pg_ctl's failure stands: the first FATAL line of the server's log, and where to look."""
+    stack = NativeStack(make_settings(scratch))
+    stack.up(Console())
+    assert stack.down() == "stopped"
+    with (stack.data / "postgresql.conf").open("a") as conf:
+        conf.write("\nno_such_setting = 1\n")
+    with pytest.raises(StackError) as info:
+        stack.up(Console())
+    rendered = info.value.render()
+    assert "Postgres did not start" in rendered and "contains errors" in rendered
+    assert "inv stack.logs" in rendered
+    assert cluster.running(stack.data) is None
+
+
+def test_a_started_server_is_ready_when_up_returns(scratch: Path) -> None:
+    stack = NativeStack(make_settings(scratch))
+    assert stack.up(Console()).changed
+    assert cluster.says_ready(stack.data)
+    assert probe(stack.settings.endpoint).server_version
+    stack.down()
+    assert not cluster.says_ready(stack.data)
+
+
 def test_destroy_removes_data(scratch: Path) -> None:
     stack = NativeStack(make_settings(scratch))
     stack.up(Console())

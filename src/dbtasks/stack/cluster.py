@@ -12,8 +12,11 @@ import os
 import pwd
 import socket
 import stat
+import subprocess
+import threading
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from dbtasks.grants import Grant
 
 PIDFILE = "postmaster.pid"
+_READY_EVERY = 0.005  # seconds between looks at the pid file while the server starts
 
 # A disposable development cluster trades durability for speed: a crash of the machine
 # (not of Postgres) can lose the last writes, in exchange for resets and test databases
@@ -123,6 +127,34 @@ def running(data: Path) -> PidFile | None:
     """The pid file of the server running on `data`, or None (no file, or a stale one)."""
     info = read_pidfile(data)
     return info if info is not None and serves(info.pid, data) else None
+
+
+def says_ready(data: Path) -> bool:
+    """postmaster.pid of the server of `data` says "ready" (line 8): what `pg_ctl -w`
+    waits for."""
+    lines = (datadir.read_in(data, PIDFILE) or "").splitlines()
+    return len(lines) > 7 and lines[7].strip() == "ready" and running(data) is not None
+
+
+def started(
+    data: Path, starter: subprocess.Popen[str], sleep: Callable[[float], None] = time.sleep
+) -> tuple[int, str]:
+    """Wait for `pg_ctl -w start` (`starter`), or for its server to say it is ready,
+    whichever comes first: pg_ctl reads the pid file every 0.1 s, so a server that is
+    ready in 60 ms would be waited for until 100. pg_ctl's verdict stands for the rest (a
+    failure, its own timeout): its exit code and stderr, or 0 and "" when the server was
+    first. pg_ctl then ends at its next look, on a thread that collects its output."""
+    try:
+        while (code := starter.poll()) is None:
+            if says_ready(data):
+                threading.Thread(target=starter.communicate, daemon=True).start()
+                return 0, ""
+            sleep(_READY_EVERY)
+    except BaseException:  # Ctrl-C: as subprocess.run would, stop pg_ctl before going
+        starter.kill()
+        starter.wait()
+        raise
+    return code, starter.communicate()[1]
 
 
 def remove_stale_pidfile(data: Path) -> bool:

@@ -270,7 +270,7 @@ class NativeStack:
         # Settings now travel on the command line; an older dbtasks' file would only confuse.
         datadir.remove_in(self.data, datadir.LEGACY_CONF)
         offset = cluster.size(self.data, LOG_NAME)
-        result = shell.run(
+        starter = shell.start(
             [
                 binaries.tool("pg_ctl"),
                 "-D",
@@ -287,8 +287,9 @@ class NativeStack:
             user=self.user,
             env=cluster.server_env(),
         )
-        if result.returncode != 0:
-            reason = cluster.first_fatal(self.data, LOG_NAME, offset) or last_line(result.stderr)
+        code, stderr = cluster.started(self.data, starter)
+        if code != 0:
+            reason = cluster.first_fatal(self.data, LOG_NAME, offset) or last_line(stderr)
             raise StackError(f"Postgres did not start: {reason}", "see `inv stack.logs`")
 
     def _ensure_database(

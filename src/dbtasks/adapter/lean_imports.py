@@ -34,14 +34,18 @@ UNCOLLECTED = frozenset({"alembic", "sqlalchemy"})
 PYGMENTS_PLUGIN = "mako.ext.pygmentplugin"
 
 
-class _PlainMako(importlib.abc.Loader):
-    """Runs `mako.exceptions` as if Mako's Pygments plugin were not installed."""
+class _Wrapped(importlib.abc.Loader):
+    """A module's own loader, with something around the run of its body."""
 
     def __init__(self, loader: importlib.abc.Loader) -> None:
         self._loader = loader
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self._loader.create_module(spec)
+
+
+class _PlainMako(_Wrapped):
+    """Runs `mako.exceptions` as if Mako's Pygments plugin were not installed."""
 
     def exec_module(self, module: ModuleType) -> None:
         present = PYGMENTS_PLUGIN in sys.modules
@@ -54,14 +58,8 @@ class _PlainMako(importlib.abc.Loader):
                 del sys.modules[PYGMENTS_PLUGIN]
 
 
-class _Uncollected(importlib.abc.Loader):
+class _Uncollected(_Wrapped):
     """Runs a package's import (and all it imports) without cyclic collections."""
-
-    def __init__(self, loader: importlib.abc.Loader) -> None:
-        self._loader = loader
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self._loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         paused = gc.isenabled()

@@ -54,13 +54,16 @@ def run(
 def start(
     args: Sequence[str], *, user: str | None = None, env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    """Start `args` as `run` runs them, without waiting for the end: for a program whose
-    work is done, for the caller, before the program itself is (see `cluster.started`)."""
+    """Start `args` as `run` runs them, without waiting for the end, in a session of their
+    own (a Ctrl-C at the terminal reaches only the caller, which decides what the program
+    gets): for a program whose work is done, for the caller, before the program itself
+    is (see `cluster.started`)."""
     try:
         process: subprocess.Popen[str] = subprocess.Popen(
             list(args),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=True,
             **_spawn(user, env, None),  # type: ignore[call-overload]
         )
         return process

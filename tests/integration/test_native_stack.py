@@ -6,6 +6,8 @@ import os
 import pwd
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from dbtasks.stack import cluster, datadir
 from dbtasks.stack.cluster import serves
 from dbtasks.stack.datadir import Kind
 from dbtasks.stack.native import NativeStack
-from tests.support import HOSTILE_PASSWORD, destroy, make_settings
+from tests.support import HOSTILE_PASSWORD, destroy, make_settings, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -129,8 +131,33 @@ def test_a_started_server_is_ready_when_up_returns(scratch: Path) -> None:
     assert stack.up(Console()).changed
     assert cluster.says_ready(stack.data)
     assert probe(stack.settings.endpoint).server_version
+    # pg_ctl is gone (and reaped): nothing of the start is left to signal.
+    assert not _pg_ctl_of(stack.data)
     stack.down()
     assert not cluster.says_ready(stack.data)
+
+
+def test_a_ctrl_c_after_a_reported_start_leaves_the_server_running(scratch: Path) -> None:
+    """A Ctrl-C that reaches the whole process group right after `inv stack.up` says
+    "started" (here: the shell that ran it signals its own group) stops nothing."""
+    settings = make_settings(scratch)
+    (scratch / "tasks.py").write_text("from dbtasks.tasks import namespace\n")
+    script = f"{sys.executable} -m invoke stack.up && trap '' INT && kill -INT 0 && sleep 0.5"
+    done = subprocess.run(
+        ["setsid", "bash", "-c", script], cwd=scratch, env=settings_env(settings),
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    try:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "started" in done.stdout
+        assert cluster.running(settings.data_dir) is not None
+    finally:
+        NativeStack(settings).down()
+
+
+def _pg_ctl_of(data: Path) -> list[str]:
+    found = subprocess.run(["pgrep", "-af", "pg_ctl"], capture_output=True, text=True)
+    return [line for line in found.stdout.splitlines() if str(data) in line]
 
 
 def test_destroy_removes_data(scratch: Path) -> None:

@@ -4,6 +4,7 @@ and pg_ctl's verdict stands for everything else."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,18 +35,17 @@ def _pg_ctl(script: str) -> subprocess.Popen[str]:
     )
 
 
-def test_a_server_that_says_ready_ends_the_wait_while_pg_ctl_still_runs(
+def test_a_server_that_says_ready_ends_the_wait_and_pg_ctl_with_it(
     postmaster: tuple[Path, subprocess.Popen[bytes]],
 ) -> None:
+    """pg_ctl would look once more and end: it is ended and reaped at once (no process
+    left behind, nothing a later Ctrl-C could reach), and the server goes on."""
     data, server = postmaster
     _pidfile(data, server.pid, "ready   ")
     starter = _pg_ctl("sleep 30")
-    try:
-        assert cluster.started(data, starter) == (0, "")
-        assert starter.poll() is None  # pg_ctl is left to end at its own next look
-    finally:
-        starter.kill()
-    starter.wait(timeout=10)
+    assert cluster.started(data, starter) == (0, "")
+    assert starter.returncode == -9  # killed and reaped, not waited for 30 s
+    assert server.poll() is None
 
 
 def test_a_server_still_starting_waits_for_pg_ctl_and_its_verdict(
@@ -73,12 +73,26 @@ def test_a_ready_pid_file_of_another_process_is_not_believed(tmp_path: Path) -> 
         elsewhere.wait()
 
 
-def test_ctrl_c_while_waiting_stops_pg_ctl(tmp_path: Path) -> None:
-    starter = _pg_ctl("sleep 30")
+# A pg_ctl that answers SIGINT as pg_ctl does while it waits (it stops the server and
+# ends): here, by ending with 7 once it is listening for it.
+SIGINT_AWARE = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGINT, lambda *_: sys.exit(7))\n"
+    "print('waiting', flush=True)\n"
+    "time.sleep(30)\n"
+)
+
+
+def test_ctrl_c_while_waiting_is_passed_on_to_pg_ctl(tmp_path: Path) -> None:
+    starter = subprocess.Popen(
+        [sys.executable, "-c", SIGINT_AWARE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    assert starter.stdout is not None and starter.stdout.readline() == "waiting\n"
 
     def interrupt(_: float) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         cluster.started(tmp_path, starter, sleep=interrupt)
-    assert starter.returncode is not None
+    assert starter.returncode == 7

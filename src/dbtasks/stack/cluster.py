@@ -10,10 +10,10 @@ import fcntl
 import itertools
 import os
 import pwd
+import signal
 import socket
 import stat
 import subprocess
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -139,22 +139,41 @@ def says_ready(data: Path) -> bool:
 def started(
     data: Path, starter: subprocess.Popen[str], sleep: Callable[[float], None] = time.sleep
 ) -> tuple[int, str]:
-    """Wait for `pg_ctl -w start` (`starter`), or for its server to say it is ready,
-    whichever comes first: pg_ctl reads the pid file every 0.1 s, so a server that is
-    ready in 60 ms would be waited for until 100. pg_ctl's verdict stands for the rest (a
-    failure, its own timeout): its exit code and stderr, or 0 and "" when the server was
-    first. pg_ctl then ends at its next look, on a thread that collects its output."""
+    """Wait for `pg_ctl -w start` (`starter`, in a session of its own), or for its server
+    to say it is ready, whichever comes first: pg_ctl reads the pid file every 0.1 s, so a
+    server that is ready in 60 ms would be waited for until 100. pg_ctl's verdict stands
+    for the rest (a failure, its own timeout): its exit code and stderr, or 0 and "" when
+    the server was first.
+
+    A pg_ctl that is not needed any more is ended at once (SIGKILL runs none of its
+    handlers: its SIGINT handler stops the server it started; the server, in a session of
+    its own, does not notice) and reaped, so no Ctrl-C after a reported start can reach
+    it. A Ctrl-C while waiting is passed on as SIGINT, as the terminal passed it when
+    pg_ctl shared it: pg_ctl stops the server it was starting."""
     try:
         while (code := starter.poll()) is None:
             if says_ready(data):
-                threading.Thread(target=starter.communicate, daemon=True).start()
+                starter.kill()
+                starter.communicate()
                 return 0, ""
             sleep(_READY_EVERY)
-    except BaseException:  # Ctrl-C: as subprocess.run would, stop pg_ctl before going
+    except KeyboardInterrupt:
+        starter.send_signal(signal.SIGINT)
+        _end(starter)
+        raise
+    except BaseException:
         starter.kill()
         starter.wait()
         raise
     return code, starter.communicate()[1]
+
+
+def _end(starter: subprocess.Popen[str], grace: float = 10.0) -> None:
+    try:
+        starter.communicate(timeout=grace)
+    except subprocess.TimeoutExpired:
+        starter.kill()
+        starter.communicate()
 
 
 def remove_stale_pidfile(data: Path) -> bool:

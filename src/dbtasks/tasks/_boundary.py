@@ -15,7 +15,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from invoke.exceptions import Exit
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from dbtasks.settings import Settings
 
 logger = logging.getLogger("dbtasks.task")
+# The directory Invoke loaded tasks.py from, for the running task.
+tasks_dir: ContextVar[Path | None] = ContextVar("dbtasks_tasks_dir", default=None)
 
 
 @dataclass
@@ -43,7 +47,7 @@ class Run:
             from dbtasks import log
             from dbtasks.settings import load_settings
 
-            self._settings = load_settings(self.flags, own_process=True)
+            self._settings = load_settings(self.flags, root=project_root(), own_process=True)
             self.console.secrets = [self._settings.endpoint.password]
             log.setup(self._settings)
             log.event(logger, "task.start", "task started")
@@ -55,6 +59,25 @@ class Run:
 
 
 TaskBody = Callable[..., None]
+
+
+def project_root() -> Path | None:
+    """The project a task works on: found from the working directory, as always, unless
+    Invoke loaded tasks.py from outside it (`inv -r DIR`, `inv -c PATH`): then from there,
+    so the project's own pyproject.toml and alembic.ini are the ones read. None: the
+    working directory's (`load_settings` looks)."""
+    from dbtasks.settings.sources import find_project_root
+
+    found = tasks_dir.get()
+    if found is None:
+        return None
+    here = Path.cwd().resolve()
+    return None if here == found or found in here.parents else find_project_root(found)
+
+
+def _tasks_dir(context: Any) -> Path | None:
+    prefix = getattr(getattr(context, "config", None), "_project_prefix", None)
+    return Path(prefix).resolve() if isinstance(prefix, str) and prefix else None
 
 
 def task(**kwargs: Any) -> Callable[[TaskBody], TaskBody]:
@@ -80,9 +103,11 @@ def task(**kwargs: Any) -> Callable[[TaskBody], TaskBody]:
             from dbtasks import log
 
             token = log.task_name.set(name)
+            where = tasks_dir.set(_tasks_dir(a[0]) if a else None)
             try:
                 body(*a, **kw)
             finally:
+                tasks_dir.reset(where)
                 log.task_name.reset(token)
 
         made: TaskBody = invoke_task(klass=NoShortH, **kwargs)(named)

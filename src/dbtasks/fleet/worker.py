@@ -60,6 +60,15 @@ def idle() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _interrupt_once(signum: int, frame: object) -> None:
+    """A member's Ctrl-C: the first one cancels its statement; any later one changes
+    nothing. A terminal's Ctrl-C reaches a worker twice (from the terminal, and passed on
+    by the parent): a second KeyboardInterrupt landing while the first sends its cancel
+    would leave the statement running on the server."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def upgrade(name: str, settings: Settings, revision: str, before: tuple[str, ...]) -> Outcome:
     """Run `db.upgrade REVISION` on one member (at `before` when the run read it) and say
     what happened, never raising."""
@@ -67,14 +76,13 @@ def upgrade(name: str, settings: Settings, revision: str, before: tuple[str, ...
 
     started = time.perf_counter()
     pg.interrupted.clear()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupt_once)
     try:
         outcome = _upgrade(name, settings, revision, before)
         if outcome.state == "failed" and pg.interrupted.is_set():
             # Ctrl-C cancelled the running statement, which then failed: say which.
             outcome = Outcome(name, "interrupted", outcome.current, error="interrupted")
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
         outcome = Outcome(name, "interrupted", _where(settings), error="interrupted")
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -268,13 +268,6 @@ def _measure(b: Bench, revision: str, statement: str) -> float:
 
 
 def _query(b: Bench, database: str, statement: str) -> list[tuple[Any, ...]]:
-    import psycopg2
+    from tests.support import sql
 
-    conn = psycopg2.connect(**b.server.endpoint.connect_kwargs(database))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-            return list(cur.fetchall()) if cur.description else []
-    finally:
-        conn.close()
+    return sql(b.server.endpoint, statement, database)

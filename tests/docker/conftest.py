@@ -16,13 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psycopg2
 import pytest
 
 from dbtasks.stack.compose import project_name
 from dbtasks.stack.engine import PROJECT_LABEL
 from tests.projects import ScratchProject, make_project
-from tests.support import REPO, make_settings
+from tests.support import REPO, make_settings, sql
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -114,15 +113,8 @@ class ComposeProject:
         assert self.password not in result.stdout + result.stderr
         return result
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        conn = psycopg2.connect(**self.scratch.settings().endpoint.connect_kwargs())
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                return list(cur.fetchall()) if cur.description else []
-        finally:
-            conn.close()
+    def query(self, statement: str) -> list[tuple[Any, ...]]:
+        return sql(self.scratch.settings().endpoint, statement)
 
     def leftovers(self) -> list[str]:
         return leftovers(self.client, self.name)

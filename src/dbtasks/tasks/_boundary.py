@@ -63,9 +63,9 @@ TaskBody = Callable[..., None]
 
 def project_root() -> Path | None:
     """The project a task works on: found from the working directory, as always, unless
-    Invoke loaded tasks.py from outside it (`inv -r DIR`, `inv -c PATH`): then from there,
-    so the project's own pyproject.toml and alembic.ini are the ones read. None: the
-    working directory's (`load_settings` looks)."""
+    Invoke loaded tasks.py from outside it (`inv -r DIR`, with or without `-c NAME`):
+    then from there, so the project's own pyproject.toml and alembic.ini are the ones
+    read. None: the working directory's (`load_settings` looks)."""
     from dbtasks.settings.sources import find_project_root
 
     found = tasks_dir.get()
